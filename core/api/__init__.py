@@ -1,0 +1,19 @@
+"""The REST API: one package per resource, registered here in one place."""
+
+from flask_smorest import Api
+
+from core.api.configuration.resources import blp as configuration
+from core.api.industries.resources import blp as industries
+from core.api.keys.resources import blp as keys
+from core.api.responses.resources import blp as responses
+from core.api.responses.schemas import ResponseItemSchema
+from core.api.scores.resources import blp as scores
+from core.api.tenants.resources import blp as tenants
+
+BLUEPRINTS = (tenants, keys, industries, configuration, responses, scores)
+
+
+def register_api(api: Api) -> None:
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    api.spec.components.schema("ResponseItem", schema=ResponseItemSchema)

@@ -1,0 +1,53 @@
+"""Schemas and helpers every resource shares: the error shape and request-body readers."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import abort
+from marshmallow import Schema, fields
+
+
+class ErrorSchema(Schema):
+    """The one error shape: ``code``, ``status``, ``message`` and optional ``errors``."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Raw(metadata={"description": "Details: a list of {path|row, field, message} or a mapping field → messages"})
+
+
+AUTH_RESPONSES = {401: "Missing, invalid, revoked or expired API key."}
+
+
+def document_errors(blp, view, *codes: int):
+    """Attach the shared error schema to the listed status codes of ``view``."""
+    descriptions = {
+        400: "Malformed request.",
+        401: AUTH_RESPONSES[401],
+        403: "The key may not do this.",
+        404: "Not found in this tenant.",
+        409: "Conflicts with stored data.",
+        413: "Request body too large.",
+        422: "Invalid input; `errors` names each bad field.",
+    }
+    for code in codes:
+        view = blp.alt_response(code, schema=ErrorSchema, description=descriptions[code])(view)
+    return view
+
+
+def body_text(field: str = "yaml") -> tuple[str, str | None]:
+    """The request's document text: a raw body, or JSON ``{field: text, filename?}``.
+
+    Returns (text, filename).
+    """
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get(field), str):
+            abort(422, message=f"the JSON body must be an object with a string field {field!r}", errors={field: ["required string"]})
+        name = data.get("filename")
+        return data[field], name if isinstance(name, str) else None
+    raw = request.get_data(cache=False)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        abort(422, message=f"the body is not valid UTF-8 (byte {exc.start})")

@@ -1,0 +1,51 @@
+from marshmallow import Schema, fields, validate
+
+
+class ResponseItemSchema(Schema):
+    """One survey response (documentation of the item shape; validated in bulk by core.ingest)."""
+
+    response_id = fields.String(metadata={"description": "Your id for the response; unique per tenant. Retrying a stored id is refused."})
+    customer_id = fields.String()
+    touchpoint = fields.String(metadata={"description": "Where the survey was triggered (a breakdown key)."})
+    collected_at = fields.DateTime(metadata={"description": "ISO 8601; defaults to the time of the request. Naive times are UTC."})
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "Customer attributes (segment, region, store...), usable as breakdowns."})
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        required=True,
+        metadata={"description": "Question code → option code, option label (either language) or number."},
+    )
+
+
+class IngestSchema(Schema):
+    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={"description": "Configuration version the answers were collected under; default the latest."})
+    responses = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Up to 10,000 responses; items have the shape of ResponseItem."},
+    )
+
+
+class IngestQuerySchema(Schema):
+    version = fields.Integer(strict=False, validate=validate.Range(min=1), metadata={"description": "Configuration version; default the latest."})
+
+
+class IngestResultSchema(Schema):
+    accepted = fields.Integer()
+    version = fields.Integer()
+
+
+class ListQuerySchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class StoredResponseSchema(Schema):
+    id = fields.Integer()
+    response_id = fields.String(allow_none=True)
+    customer_id = fields.String(allow_none=True)
+    touchpoint = fields.String(allow_none=True)
+    collected_at = fields.DateTime()
+    version = fields.Integer()
+    attributes = fields.Dict()
+    answers = fields.Dict()

@@ -1,0 +1,61 @@
+"""Scores: the CSI, node scores, touchpoints and breakdowns of the stored responses."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from core import operations
+from core.api.auth import principal, tenant_required
+from core.api.common import document_errors
+from core.api.context import db
+from core.scoring import ScoringInputError
+
+blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfaction index (CSI), node and touchpoint scores, breakdowns.")
+
+
+class ScoreQuerySchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Configuration version; default the latest. Responses are scored against the version they were collected under."})
+    start = fields.DateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time."})
+    end = fields.DateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time."})
+    by = fields.String(
+        validate=validate.Length(max=500),
+        metadata={"description": "Comma-separated breakdown keys: `touchpoint`, any attribute name, or `period`."},
+    )
+    period = fields.String(validate=validate.OneOf(["month", "quarter", "year"]), metadata={"description": "Period length for `by=period`."})
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("`from` must be before `to`", "to")
+
+
+class ScoreResultSchema(Schema):
+    version = fields.Integer()
+    indicator_set = fields.String()
+    csi = fields.Float(allow_none=True)
+    n = fields.Integer()
+    margin_of_error = fields.Float(allow_none=True)
+    nodes = fields.Dict()
+    touchpoints = fields.Dict()
+    group_by = fields.List(fields.String())
+    groups = fields.Dict()
+
+
+@blp.route("/scores")
+class Scores(MethodView):
+    @blp.arguments(ScoreQuerySchema, location="query")
+    @blp.response(200, ScoreResultSchema)
+    @tenant_required
+    def get(self, query):
+        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns."""
+        by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
+        period = query.get("period") or ("month" if "period" in by else None)
+        try:
+            return operations.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)
+        except operations.NotFound as exc:
+            abort(404, message=str(exc))
+        except ScoringInputError as exc:
+            abort(422, message=str(exc), errors={"by": [str(exc)]})
+
+
+document_errors(blp, Scores.get, 401, 404, 422)

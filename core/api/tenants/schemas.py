@@ -1,0 +1,29 @@
+from marshmallow import Schema, fields, validate
+
+
+class TenantCreateSchema(Schema):
+    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$", error="2-63 characters: lower-case letters, digits and '-', not starting with '-'"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TenantSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    slug = fields.String()
+    name = fields.String()
+    created_at = fields.DateTime()
+
+
+class KeySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    role = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class TenantCreatedSchema(Schema):
+    tenant = fields.Nested(TenantSchema)
+    key = fields.Nested(KeySchema)
+    api_key = fields.String(metadata={"description": "The first admin key. Shown once; store it now."})

@@ -1,0 +1,53 @@
+"""The application factory: settings → database → plugins → REST API with its docs."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import pluggy
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from core import __version__
+from core.api import register_api
+from core.api.context import CsmState, install_request_session
+from core.db.engine import make_engine, make_session_factory
+from core.plugins import IndustryRegistry, get_plugin_manager
+from core.settings import load_settings
+
+SWAGGER_ASSETS = "/docs/assets/"
+
+
+def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:
+    settings = load_settings(config)
+    app = Flask("csm")
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE="CSM customer-satisfaction API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_ASSETS,
+        API_SPEC_OPTIONS={
+            "info": {"description": "Weighted satisfaction indices per tenant, from YAML indicator sets and pushed survey responses."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer csm_...`"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        JSON_SORT_KEYS=False,
+    )
+    engine = make_engine(settings["DATABASE_URL"])
+    registry = IndustryRegistry(plugin_manager or get_plugin_manager())
+    app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine), registry=registry, settings=settings)
+    install_request_session(app)
+
+    @app.get(SWAGGER_ASSETS + "<path:filename>")
+    def swagger_assets(filename):
+        """Swagger UI's files, served from the installed package so /docs works offline."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    api = Api(app)
+    register_api(api)
+    return app

@@ -1,0 +1,130 @@
+"""Safe YAML reading with line numbers and hard limits.
+
+Only ``yaml.SafeLoader`` constructs values. On top of it, this reader refuses what a
+hostile or careless document could use to hurt the server or confuse the reader:
+documents over ``MAX_BYTES``, nesting deeper than ``MAX_DEPTH``, anchors/aliases (the
+"billion laughs" expansion), duplicate mapping keys (YAML would silently keep the last)
+and more than one document. It also records the line of every node so later validation
+errors can point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from core.config.errors import ConfigError, ConfigIssue
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 50
+
+
+@dataclass
+class YamlDocument:
+    """A parsed document plus the 1-based line where each path starts."""
+
+    data: object
+    lines: dict = field(default_factory=dict)
+    file: str | None = None
+
+    def line_of(self, path: tuple) -> int | None:
+        """The line of ``path`` or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def issue(self, path: tuple, message: str) -> ConfigIssue:
+        return ConfigIssue(tuple(path), message, self.line_of(path), self.file)
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and deep nesting while composing."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused("anchors and aliases (*name) are not allowed", event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, message, mark):
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
+    """Parse one YAML document safely; raise ConfigError with file and line on any problem."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            raise ConfigError([ConfigIssue((), f"document is {len(text)} bytes; the limit is {MAX_BYTES}", None, file)])
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError([ConfigIssue((), f"document is not valid UTF-8 (byte {exc.start})", None, file)]) from None
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise ConfigError([ConfigIssue((), f"document is larger than the limit of {MAX_BYTES} bytes", None, file)])
+    loader = _GuardedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError([ConfigIssue((), "document is empty", 1, file)])
+        doc = YamlDocument(data=None, file=file)
+        doc.data = _construct(loader, node, (), doc)
+        return doc
+    except _Refused as exc:
+        raise ConfigError([ConfigIssue((), exc.message, exc.mark.line + 1, file)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise ConfigError([ConfigIssue((), f"invalid YAML: {reason}", mark.line + 1 if mark else None, file)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigIssue((), f"invalid YAML: {exc}", None, file)]) from None
+    finally:
+        loader.dispose()
+
+
+_PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
+def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
+    """Build plain Python values from the node graph, recording each node's line."""
+    doc.lines[path] = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
+        raise _Refused(f"tag {node.tag!r} is not allowed", node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused("mapping keys must be plain scalars", key_node.start_mark)
+            key = loader.construct_object(key_node)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise _Refused(f"mapping key {key!r} is not a string", key_node.start_mark)
+            key = str(key)
+            if key in out:
+                raise _Refused(f"duplicate key {key!r}", key_node.start_mark)
+            out[key] = _construct(loader, value_node, path + (key,), doc)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        raise _Refused(f"tag {node.tag!r} is not allowed", node.start_mark) from None

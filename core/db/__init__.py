@@ -1,0 +1,46 @@
+"""The database layer: tables, migrations, engines and tenant-scoped repositories.
+
+Nothing here holds global state. Build an engine with ``make_engine(url)``, migrate it with
+``upgrade(url)``, and hand sessions from ``unit_of_work(make_session_factory(engine))`` to
+the repositories, which return frozen records (``core.db.records``) or DataFrames.
+"""
+
+from core.db.engine import make_engine, make_session_factory, unit_of_work
+from core.db.errors import (
+    ConfigVersionConflict,
+    DuplicateResponseKey,
+    InvalidSlug,
+    SlugTaken,
+    UnknownConfigVersion,
+)
+from core.db.migrate import current_revision, downgrade, head_revision, upgrade
+from core.db.records import ApiKey, AuthenticatedKey, ConfigVersion, Tenant
+from core.db.repositories import (
+    ApiKeyRepository,
+    ConfigVersionRepository,
+    ResponseRepository,
+    TenantRepository,
+)
+
+__all__ = [
+    "ApiKey",
+    "ApiKeyRepository",
+    "AuthenticatedKey",
+    "ConfigVersion",
+    "ConfigVersionConflict",
+    "ConfigVersionRepository",
+    "DuplicateResponseKey",
+    "InvalidSlug",
+    "ResponseRepository",
+    "SlugTaken",
+    "Tenant",
+    "TenantRepository",
+    "UnknownConfigVersion",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "make_engine",
+    "make_session_factory",
+    "unit_of_work",
+    "upgrade",
+]

@@ -1,0 +1,94 @@
+"""Engines, session factories and the unit of work.
+
+Nothing here is global: the application factory (or a CLI command, or a test) builds an
+engine from a URL and hands sessions down to repositories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE")
+
+
+def make_engine(url: str | URL, *, sqlite_begin: str = "DEFERRED", **kwargs) -> Engine:
+    """Build an engine for ``url`` with the settings this project relies on.
+
+    SQLite: foreign keys are off by default in SQLite, so every connection turns them on
+    (tenant deletion relies on ON DELETE CASCADE); WAL lets readers proceed while one writer
+    writes; ``busy_timeout`` makes a second writer wait instead of failing at once. The
+    sqlite3 driver's own transaction handling is switched off and SQLAlchemy emits ``BEGIN``
+    itself, so SAVEPOINTs and DDL really are transactional (migrations are all or nothing).
+    ``sqlite_begin="IMMEDIATE"`` takes the write lock at the start of every transaction:
+    concurrent read-then-write transactions then queue instead of failing with "database is
+    locked", at the cost of serialising readers with writers.
+    The directory holding the database file is created if missing.
+
+    PostgreSQL: use ``postgresql+psycopg://`` (psycopg 3). Connection parameters in the URL
+    query are passed to libpq, e.g. ``?options=-csearch_path%3Dtenant_schema``.
+    """
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, sqlite_begin, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: URL, begin: str, **kwargs) -> Engine:
+    begin = begin.upper()
+    if begin not in SQLITE_BEGIN_MODES:
+        raise ValueError(f"sqlite_begin must be one of {SQLITE_BEGIN_MODES}, not {begin!r}")
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql(f"BEGIN {begin}")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``.
+
+    ``expire_on_commit=False`` because repositories already copy rows into plain records;
+    expiring would only cause surprise reloads if an ORM row ever escaped.
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit once when the block ends, roll back if it raises.
+
+    Repositories never commit; the caller decides where the business operation ends, so a
+    request that fails half-way leaves nothing half-written.
+    """
+    session = session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

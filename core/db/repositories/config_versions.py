@@ -1,0 +1,124 @@
+"""Configuration versions: append-only, numbered 1, 2, 3 ... per tenant.
+
+A version, once stored, never changes; responses point at the version they were collected
+under so old results can always be recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.db.errors import ConfigVersionConflict
+from core.db.records import ConfigVersion
+from core.db.tables import ConfigVersionRow
+
+
+def checksum(yaml_text: str) -> str:
+    return hashlib.sha256(yaml_text.encode("utf-8")).hexdigest()
+
+
+def to_config_version(row: ConfigVersionRow) -> ConfigVersion:
+    return ConfigVersion(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        version=row.version,
+        indicator_set_code=row.indicator_set_code,
+        yaml_text=row.yaml_text,
+        document=json.loads(row.document),
+        checksum=row.checksum,
+        created_at=row.created_at,
+        created_by_key_id=row.created_by_key_id,
+    )
+
+
+class ConfigVersionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(
+        self,
+        tenant_id: int,
+        yaml_text: str,
+        document: dict[str, Any],
+        indicator_set_code: str,
+        created_by_key_id: int | None = None,
+    ) -> ConfigVersion:
+        """Store the next version (highest so far + 1) for this tenant.
+
+        Two writers can read the same highest number; the unique (tenant_id, version) lets
+        only one win. The loser retries once with a fresh number inside a savepoint (so the
+        caller's transaction survives), then gives up with ConfigVersionConflict.
+        """
+        text = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        digest = checksum(yaml_text)
+        for attempt in (1, 2):
+            version = self._next_version(tenant_id)
+            row = ConfigVersionRow(
+                tenant_id=tenant_id,
+                version=version,
+                indicator_set_code=indicator_set_code,
+                yaml_text=yaml_text,
+                document=text,
+                checksum=digest,
+                created_by_key_id=created_by_key_id,
+            )
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+                return to_config_version(row)
+            except IntegrityError as exc:
+                if not self._number_taken(tenant_id, version):
+                    raise  # not a race: e.g. an unknown tenant or key id
+                if attempt == 2:
+                    raise ConfigVersionConflict(
+                        f"version {version} of tenant {tenant_id} was taken concurrently "
+                        "twice; try again"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def _next_version(self, tenant_id: int) -> int:
+        highest = self.session.scalar(
+            select(func.max(ConfigVersionRow.version)).where(ConfigVersionRow.tenant_id == tenant_id)
+        )
+        return (highest or 0) + 1
+
+    def _number_taken(self, tenant_id: int, version: int) -> bool:
+        return (
+            self.session.scalar(
+                select(ConfigVersionRow.id).where(
+                    ConfigVersionRow.tenant_id == tenant_id, ConfigVersionRow.version == version
+                )
+            )
+            is not None
+        )
+
+    def list(self, tenant_id: int) -> list[ConfigVersion]:
+        rows = self.session.scalars(
+            select(ConfigVersionRow)
+            .where(ConfigVersionRow.tenant_id == tenant_id)
+            .order_by(ConfigVersionRow.version)
+        )
+        return [to_config_version(r) for r in rows]
+
+    def get(self, tenant_id: int, version: int) -> ConfigVersion | None:
+        row = self.session.scalars(
+            select(ConfigVersionRow).where(
+                ConfigVersionRow.tenant_id == tenant_id, ConfigVersionRow.version == version
+            )
+        ).first()
+        return to_config_version(row) if row is not None else None
+
+    def latest(self, tenant_id: int) -> ConfigVersion | None:
+        row = self.session.scalars(
+            select(ConfigVersionRow)
+            .where(ConfigVersionRow.tenant_id == tenant_id)
+            .order_by(ConfigVersionRow.version.desc())
+            .limit(1)
+        ).first()
+        return to_config_version(row) if row is not None else None

@@ -1,0 +1,273 @@
+"""Survey responses: bulk ingest, and bulk reads as DataFrames for scoring.
+
+Each response stores its answers and attributes as JSON text. The scoring layer always
+reads whole slices (one tenant, one config version, a time window), so one JSON column per
+group loads faster than one row per answer would, and the schema does not change when a
+tenant adds a question.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, String, bindparam, func, insert, select, type_coerce
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.db.base import utcnow
+from core.db.errors import DuplicateResponseKey, UnknownConfigVersion
+from core.db.repositories.response_frames import (
+    PreparedRows,
+    as_utc,
+    build_frame,
+    parse_timestamps,
+    prepare_rows,
+)
+from core.db.tables import ConfigVersionRow, ResponseRow
+
+# Well under SQLite's bound-parameter limit (32766, or 999 before SQLite 3.32).
+KEY_CHUNK = 500
+WRITE_COLUMNS = (
+    "tenant_id",
+    "config_version_id",
+    "version",
+    "response_key",
+    "customer_id",
+    "touchpoint",
+    "collected_at",
+    "attributes",
+    "answers",
+    "created_at",
+)
+
+
+class ResponseRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    # -- writing ---------------------------------------------------------------------
+
+    def existing_keys(self, tenant_id: int, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` this tenant already stored (to skip or reject re-sent rows)."""
+        wanted = sorted({k for k in keys if k is not None})
+        found: set[str] = set()
+        for start in range(0, len(wanted), KEY_CHUNK):
+            chunk = wanted[start : start + KEY_CHUNK]
+            found.update(
+                self.session.scalars(
+                    select(ResponseRow.response_key).where(
+                        ResponseRow.tenant_id == tenant_id, ResponseRow.response_key.in_(chunk)
+                    )
+                )
+            )
+        return found
+
+    def insert_many(
+        self, tenant_id: int, config_version_id: int, version: int, rows: pd.DataFrame
+    ) -> int:
+        """Store a batch of responses collected under one config version; return the count.
+
+        ``rows`` has columns response_key, customer_id, touchpoint, collected_at (tz-aware),
+        attributes and answers (JSON object text). The batch is all or nothing: it runs in a
+        savepoint, so a duplicate key (DuplicateResponseKey) leaves the caller's transaction
+        usable and nothing of the batch stored.
+
+        The write bypasses the ORM. PostgreSQL uses COPY, SQLite a single executemany of
+        the Core INSERT; measured on 100,000 rows with 20 answers, COPY took 1.7 s against
+        2.5 s for executemany on PostgreSQL.
+        """
+        if rows.empty:
+            return 0
+        self._check_version(tenant_id, config_version_id, version)
+        prepared = prepare_rows(rows)
+        self.session.flush()
+        try:
+            with self.session.begin_nested():
+                connection = self.session.connection()
+                if connection.dialect.name == "postgresql":
+                    _copy_rows(connection, tenant_id, config_version_id, version, prepared)
+                else:
+                    _executemany_rows(connection, tenant_id, config_version_id, version, prepared)
+        except Exception as exc:
+            if _is_unique_violation(exc):
+                raise DuplicateResponseKey(
+                    f"tenant {tenant_id} already has some of these response keys"
+                ) from exc
+            raise
+        return len(prepared)
+
+    def _check_version(self, tenant_id: int, config_version_id: int, version: int) -> None:
+        """Refuse a config version of another tenant, or a number that does not match it."""
+        stored = self.session.scalar(
+            select(ConfigVersionRow.version).where(
+                ConfigVersionRow.id == config_version_id, ConfigVersionRow.tenant_id == tenant_id
+            )
+        )
+        if stored is None or stored != version:
+            raise UnknownConfigVersion(
+                f"tenant {tenant_id} has no config version id {config_version_id} "
+                f"with number {version}"
+            )
+
+    # -- reading ---------------------------------------------------------------------
+
+    def count(self, tenant_id: int, version: int | None = None) -> int:
+        stmt = select(func.count()).select_from(ResponseRow).where(ResponseRow.tenant_id == tenant_id)
+        if version is not None:
+            stmt = stmt.where(ResponseRow.version == version)
+        return int(self.session.scalar(stmt) or 0)
+
+    def versions_with_data(self, tenant_id: int) -> dict[int, int]:
+        """Config version number -> how many responses were collected under it."""
+        rows = self.session.execute(
+            select(ResponseRow.version, func.count())
+            .where(ResponseRow.tenant_id == tenant_id)
+            .group_by(ResponseRow.version)
+            .order_by(ResponseRow.version)
+        )
+        return {int(v): int(n) for v, n in rows}
+
+    def load_frame(
+        self,
+        tenant_id: int,
+        version: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """All responses of one config version, ``start <= collected_at < end``, as a frame.
+
+        Columns: response_id, customer_id, touchpoint, collected_at (datetime64 UTC), then
+        one per attribute key and one per answer key (see ``build_frame`` for name clashes;
+        ``frame.attrs`` lists which columns are which). Rows are ordered by collected_at.
+        """
+        raw_time = type_coerce(ResponseRow.collected_at, String)  # parsed below, as an array
+        stmt = (
+            select(
+                ResponseRow.response_key,
+                ResponseRow.customer_id,
+                ResponseRow.touchpoint,
+                raw_time,
+                ResponseRow.attributes,
+                ResponseRow.answers,
+            )
+            .where(ResponseRow.tenant_id == tenant_id, ResponseRow.version == version)
+            .order_by(ResponseRow.collected_at, ResponseRow.id)
+        )
+        if start is not None:
+            stmt = stmt.where(ResponseRow.collected_at >= as_utc(start))
+        if end is not None:
+            stmt = stmt.where(ResponseRow.collected_at < as_utc(end))
+        rows = self.session.execute(stmt).all()
+        columns = list(zip(*rows)) if rows else [()] * 6
+        keys, customers, touchpoints, times, attributes, answers = columns
+        dialect = self.session.get_bind().dialect.name
+        return build_frame(
+            keys, customers, touchpoints, parse_timestamps(times, dialect), attributes, answers
+        )
+
+    def list_page(
+        self, tenant_id: int, version: int | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """One page of responses as plain dicts, ordered by collected_at (then insertion)."""
+        stmt = (
+            select(ResponseRow)
+            .where(ResponseRow.tenant_id == tenant_id)
+            .order_by(ResponseRow.collected_at, ResponseRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if version is not None:
+            stmt = stmt.where(ResponseRow.version == version)
+        return [
+            {
+                "response_id": r.response_key,
+                "version": r.version,
+                "customer_id": r.customer_id,
+                "touchpoint": r.touchpoint,
+                "collected_at": r.collected_at,
+                "attributes": json.loads(r.attributes),
+                "answers": json.loads(r.answers),
+                "created_at": r.created_at,
+            }
+            for r in self.session.scalars(stmt)
+        ]
+
+
+def _executemany_rows(
+    connection: Connection, tenant_id: int, config_version_id: int, version: int, rows: PreparedRows
+) -> None:
+    """One executemany of the table's Core INSERT, fed tuples of pre-formatted values.
+
+    The INSERT is compiled from the table metadata; timestamps are already UTC text in
+    SQLAlchemy's SQLite format, so no per-value type processing runs (0.8 s for 100,000
+    rows, against 1.7 s through ``connection.execute(insert(table), dicts)``).
+    """
+    stmt = insert(ResponseRow.__table__).values(
+        {name: bindparam(name, type_=String()) for name in WRITE_COLUMNS}
+    )
+    compiled = stmt.compile(dialect=connection.dialect)
+    order = compiled.positiontup
+    n = len(rows)
+    created = _utc_text_now()
+    columns = {
+        "tenant_id": [tenant_id] * n,
+        "config_version_id": [config_version_id] * n,
+        "version": [version] * n,
+        "response_key": rows.response_key,
+        "customer_id": rows.customer_id,
+        "touchpoint": rows.touchpoint,
+        "collected_at": rows.collected_at_utc,
+        "attributes": rows.attributes,
+        "answers": rows.answers,
+        "created_at": [created] * n,
+    }
+    connection.exec_driver_sql(str(compiled), list(zip(*(columns[name] for name in order))))
+
+
+def _copy_rows(
+    connection: Connection, tenant_id: int, config_version_id: int, version: int, rows: PreparedRows
+) -> None:
+    """PostgreSQL COPY through psycopg 3, inside the session's own transaction."""
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(ResponseRow.__tablename__),
+        sql.SQL(", ").join(sql.Identifier(c) for c in WRITE_COLUMNS),
+    )
+    created = _utc_text_now() + "+00:00"
+    collected = [t + "+00:00" for t in rows.collected_at_utc]
+    driver = connection.connection.driver_connection
+    records = zip(
+        *(
+            [tenant_id] * len(rows),
+            [config_version_id] * len(rows),
+            [version] * len(rows),
+            rows.response_key,
+            rows.customer_id,
+            rows.touchpoint,
+            collected,
+            rows.attributes,
+            rows.answers,
+            [created] * len(rows),
+        )
+    )
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for record in records:
+            copy.write_row(record)
+
+
+def _utc_text_now() -> str:
+    return utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    """True for a unique-constraint failure from either database, raw or wrapped."""
+    orig = exc.orig if isinstance(exc, IntegrityError) else exc
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(orig)

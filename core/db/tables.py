@@ -1,0 +1,100 @@
+"""ORM tables. Only repositories touch these; everyone else gets the records in records.py.
+
+The schema itself is created by the Alembic migrations in ``core/db/migrations``; a test
+checks that migrations and these classes describe the same schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, TenantScoped, UTCDateTime, utcnow
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+SLUG_LENGTH = 63
+KEY_PREFIX_LENGTH = 16
+ROLE_LENGTH = 32
+NAME_LENGTH = 200
+CODE_LENGTH = 100
+
+
+class TenantRow(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )
+
+
+class ApiKeyRow(TenantScoped, Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (Index(None, "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    prefix: Mapped[str] = mapped_column(String(KEY_PREFIX_LENGTH), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(
+        String(ROLE_LENGTH), default="admin", server_default=text("'admin'")
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConfigVersionRow(TenantScoped, Base):
+    __tablename__ = "config_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    indicator_set_code: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+
+
+class ResponseRow(TenantScoped, Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "response_key"),
+        Index(None, "tenant_id", "version", "collected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    config_version_id: Mapped[int] = mapped_column(ForeignKey("config_versions.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    response_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    customer_id: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    touchpoint: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attributes: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    answers: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )

@@ -1,0 +1,81 @@
+"""Demo tenants for `make run`: configurations from config/examples plus synthetic responses.
+
+Re-running is safe: existing tenants, versions and responses are kept, and the demo keys
+(written once to a file beside the SQLite database, since stored keys are only hashes)
+are printed again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core import operations
+from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
+from core.demo import synthetic_responses
+from core.ingest import batch_from_frame
+from core.settings import sqlite_path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "config" / "examples"
+
+DEMO_TENANTS = (
+    {
+        "slug": "demo-retail",
+        "name": "Demo supermarket chain",
+        "config": "retail-template.yaml",
+        "attributes": {"store_type": ["county", "township"], "region": ["north", "south", "east", "west"]},
+        "shifts": {"store_type": {"township": -0.08}, "region": {"south": -0.05}},
+        "touchpoints": ["checkout_counter", "service_desk", "store_floor"],
+    },
+    {
+        "slug": "demo-store",
+        "name": "Demo single store",
+        "config": "store.yaml",
+        "attributes": {"segment": ["new", "regular", "vip"]},
+        "shifts": {"segment": {"vip": 0.08}},
+        "touchpoints": ["store_floor", "checkout"],
+    },
+)
+BATCH = 2000
+
+
+def keys_file(database_url: str) -> Path:
+    db_file = sqlite_path(database_url)
+    return (db_file.parent if db_file else Path("var")) / "demo-api-keys.json"
+
+
+def seed(ctx, count: int, echo=print) -> dict[str, str]:
+    path = keys_file(ctx.settings["DATABASE_URL"])
+    keys: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    for spec in DEMO_TENANTS:
+        slug = spec["slug"]
+        with ctx.unit_of_work() as session:
+            tenants = TenantRepository(session)
+            tenant = tenants.get_by_slug(slug)
+            if tenant is None:
+                tenant, _key, keys[slug] = operations.create_tenant(session, slug, spec["name"], key_name="demo key")
+                echo(f"{slug}: tenant created")
+            elif slug not in keys or ApiKeyRepository(session).authenticate(keys[slug]) is None:
+                _key, keys[slug] = ApiKeyRepository(session).create(tenant.id, "demo key", role="admin")
+            try:
+                operations.config_version(session, tenant.id)
+            except operations.NotFound:
+                cfg = EXAMPLES / spec["config"]
+                version, _ = operations.upload_config(session, tenant.id, cfg.read_bytes(), f"config/examples/{cfg.name}", ctx.registry.template)
+                echo(f"{slug}: configuration version {version.version} from {cfg.name}")
+            tenant_id = tenant.id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(keys, indent=2))
+        with ctx.unit_of_work() as session:
+            if ResponseRepository(session).count(tenant_id) == 0:
+                iset = operations.config_of(operations.config_version(session, tenant_id)).indicator_set
+                frame = synthetic_responses(
+                    iset, count, seed=len(slug), attributes=spec["attributes"], touchpoints=spec["touchpoints"], shifts=spec["shifts"]
+                )
+                for start in range(0, count, BATCH):
+                    part = frame.iloc[start : start + BATCH]
+                    operations.ingest(session, tenant_id, lambda s, p=part: batch_from_frame(p, s))
+                echo(f"{slug}: {count} synthetic responses loaded")
+            else:
+                echo(f"{slug}: responses already loaded")
+    return keys

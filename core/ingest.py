@@ -1,0 +1,228 @@
+"""Turning a batch of incoming survey responses into rows ready to store.
+
+Shared by the REST API (JSON and CSV bodies) and the CLI (CSV files): parse into one
+tabular shape, validate every row against the configuration version the batch is collected
+under, and either return storable rows or every problem found (row, field, reason). Pure
+pandas: no Flask, no SQL, no Python loop per response for the numeric and mapping work.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.model import IndicatorSet
+from core.scoring import canonicalise
+
+META_COLUMNS = ("response_id", "customer_id", "touchpoint", "collected_at")
+MAX_ID_LENGTH = 200
+MAX_TOUCHPOINT_LENGTH = 100
+MAX_ATTRIBUTE_LENGTH = 200
+MAX_TEXT_ANSWER_LENGTH = 5000
+MAX_ERRORS = 1000
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 0-based position in the batch (CSV: data row, header excluded)
+    field: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class BatchError(ValueError):
+    """A batch was refused; nothing of it may be stored."""
+
+    def __init__(self, errors: list[RowError], total: int | None = None):
+        self.errors = errors[:MAX_ERRORS]
+        self.total = total if total is not None else len(errors)
+        super().__init__(f"{self.total} problem(s) in the batch; first: {errors[0].field}: {errors[0].message}" if errors else "invalid batch")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Incoming responses in one shape: meta columns, attribute columns, raw answer columns."""
+
+    meta: pd.DataFrame
+    attributes: pd.DataFrame
+    answers: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.meta)
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def batch_from_frame(frame: pd.DataFrame, iset: IndicatorSet) -> Batch:
+    """Split a wide table (the CSV format) into meta, attributes and answers.
+
+    Columns named like a question code are answers; the meta columns are recognised by
+    name; everything else is a respondent attribute (segment, region, store...).
+    """
+    frame = frame.reset_index(drop=True)
+    question_codes = {q.code for q in iset.questions}
+    meta_cols = [c for c in META_COLUMNS if c in frame.columns]
+    answer_cols = [c for c in frame.columns if c in question_codes]
+    attr_cols = [c for c in frame.columns if c not in question_codes and c not in META_COLUMNS]
+    return Batch(meta=frame[meta_cols], attributes=frame[attr_cols], answers=frame[answer_cols])
+
+
+def read_csv_batch(data: bytes | str, iset: IndicatorSet) -> Batch:
+    """Parse CSV text (UTF-8, optional BOM) with every cell kept as text."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BatchError([RowError(-1, "(file)", f"the CSV is not valid UTF-8 (byte {exc.start})")]) from None
+    if not data.strip():
+        raise BatchError([RowError(-1, "(file)", "the CSV is empty")])
+    try:
+        frame = pd.read_csv(io.StringIO(data), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise BatchError([RowError(-1, "(file)", f"the CSV cannot be parsed: {str(exc).strip()}")]) from None
+    dupes = frame.columns[frame.columns.str.replace(r"\.\d+$", "", regex=True).duplicated()]
+    if len(dupes):
+        raise BatchError([RowError(-1, str(dupes[0]), "the column appears more than once in the header")])
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
+    if unnamed:
+        raise BatchError([RowError(-1, "(header)", "a column has no name in the header")])
+    return batch_from_frame(frame, iset)
+
+
+def batch_from_records(items: list, iset: IndicatorSet) -> Batch:
+    """Build a batch from JSON items ``{response_id?, customer_id?, touchpoint?, collected_at?,
+    attributes?: {...}, answers: {...}}``; structural problems are reported per item."""
+    errors: list[RowError] = []
+    allowed = set(META_COLUMNS) | {"attributes", "answers"}
+    frame = pd.DataFrame.from_records(items) if items else pd.DataFrame(columns=["answers"])
+    for col in frame.columns:
+        if col not in allowed:
+            row = int(frame[col].notna().to_numpy().argmax())
+            errors.append(RowError(row, str(col), "unknown field (allowed: " + ", ".join(sorted(allowed)) + ")"))
+    if "answers" not in frame.columns:
+        errors.append(RowError(0, "answers", "required field is missing"))
+        raise BatchError(errors)
+    answers_col = frame["answers"]
+    not_dict = ~answers_col.map(lambda v: isinstance(v, dict)).astype(bool)
+    for row in np.flatnonzero(not_dict.to_numpy())[:MAX_ERRORS]:
+        errors.append(RowError(int(row), "answers", "must be an object mapping question codes to answers"))
+    attrs_col = frame["attributes"] if "attributes" in frame.columns else pd.Series([None] * len(frame))
+    bad_attrs = ~attrs_col.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or isinstance(v, dict)).astype(bool)
+    for row in np.flatnonzero(bad_attrs.to_numpy())[:MAX_ERRORS]:
+        errors.append(RowError(int(row), "attributes", "must be an object of name → value"))
+    if errors:
+        raise BatchError(errors)
+    answers = pd.DataFrame.from_records(answers_col.tolist(), index=frame.index)
+    attrs = pd.DataFrame.from_records(attrs_col.map(lambda v: v if isinstance(v, dict) else {}).tolist(), index=frame.index)
+    meta_cols = [c for c in META_COLUMNS if c in frame.columns]
+    return Batch(meta=frame[meta_cols], attributes=attrs, answers=answers)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def prepare_rows(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Validate a batch and return storable rows, or raise BatchError listing every problem.
+
+    Returned columns: response_key, customer_id, touchpoint, collected_at (UTC),
+    attributes (JSON text), answers (JSON text of canonical answers).
+    """
+    n = len(batch)
+    errors: list[RowError] = []
+    if n == 0:
+        raise BatchError([RowError(-1, "responses", "the batch holds no responses")])
+
+    known = {q.code for q in iset.questions}
+    for col in batch.answers.columns:
+        if col not in known:
+            row = int(batch.answers[col].notna().to_numpy().argmax())
+            errors.append(RowError(row, f"answers.{col}", f"unknown question code (indicator set {iset.code!r} has: " + ", ".join(sorted(known)) + ")"))
+    answers = batch.answers[[c for c in batch.answers.columns if c in known]]
+
+    canon, answer_errors = canonicalise(answers, iset)
+    errors.extend(RowError(e.row, f"answers.{e.field}", e.reason) for e in answer_errors)
+    text_codes = [q.code for q in iset.questions if not iset.scales[q.scale].scored and q.code in canon.columns]
+    for code in text_codes:
+        too_long = canon[code].str.len().to_numpy(dtype=float, na_value=0) > MAX_TEXT_ANSWER_LENGTH
+        errors.extend(RowError(int(r), f"answers.{code}", f"longer than {MAX_TEXT_ANSWER_LENGTH} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
+    answered = canon.notna().any(axis=1).to_numpy() if len(canon.columns) else np.zeros(n, dtype=bool)
+    errors.extend(RowError(int(r), "answers", "the response answers no question") for r in np.flatnonzero(~answered)[:MAX_ERRORS])
+
+    meta = batch.meta
+    out = pd.DataFrame(index=meta.index)
+    for col, limit in (("response_id", MAX_ID_LENGTH), ("customer_id", MAX_ID_LENGTH), ("touchpoint", MAX_TOUCHPOINT_LENGTH)):
+        values = _text_column(meta, col, n, errors, limit)
+        out["response_key" if col == "response_id" else col] = values
+    keys = out["response_key"]
+    dup = keys.notna() & keys.duplicated(keep="first")
+    errors.extend(RowError(int(r), "response_id", f"duplicate response_id {keys.iloc[r]!r} in this batch") for r in np.flatnonzero(dup.to_numpy())[:MAX_ERRORS])
+    out["collected_at"] = _timestamps(meta, n, errors, now)
+
+    attrs = batch.attributes
+    for col in attrs.columns:
+        if not isinstance(col, str) or not col.strip() or len(col) > 64:
+            errors.append(RowError(0, f"attributes.{col}", "attribute names must be 1-64 characters"))
+    attr_text = attrs.apply(lambda s: _scalar_text(s, f"attributes.{s.name}", errors)) if len(attrs.columns) else attrs
+    if errors:
+        errors.sort(key=lambda e: (e.row, e.field))
+        raise BatchError(errors)
+
+    out["attributes"] = _json_lines(attr_text, n)
+    out["answers"] = _json_lines(canon, n)
+    return out.reset_index(drop=True)
+
+
+def _text_column(meta: pd.DataFrame, col: str, n: int, errors: list[RowError], limit: int) -> pd.Series:
+    if col not in meta.columns:
+        return pd.Series([None] * n, index=meta.index, dtype=object)
+    s = _scalar_text(meta[col], col, errors)
+    too_long = s.str.len().to_numpy(dtype=float, na_value=0) > limit
+    errors.extend(RowError(int(r), col, f"longer than {limit} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
+    return s.astype(object).where(s.notna(), None)
+
+
+def _scalar_text(s: pd.Series, field: str, errors: list[RowError]) -> pd.Series:
+    """Strings stay, numbers become their text, blanks become missing; lists/objects are errors."""
+    is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
+    is_num = s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
+    missing = s.isna()
+    bad = ~(is_str | is_num | missing)
+    errors.extend(RowError(int(r), field, "must be a string or a number") for r in np.flatnonzero(bad.to_numpy())[:MAX_ERRORS])
+    text = s.where(~is_num, s[is_num].map(_number_text) if is_num.any() else s).where(~bad, None)
+    text = text.where(text.isna(), text.astype(str).str.strip())
+    return text.where(text.fillna("") != "", None).where(lambda t: t.notna(), None)
+
+
+def _number_text(v) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _timestamps(meta: pd.DataFrame, n: int, errors: list[RowError], now) -> pd.Series:
+    now = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
+    if "collected_at" not in meta.columns:
+        return pd.Series(pd.DatetimeIndex([now] * n), index=meta.index)
+    raw = meta["collected_at"]
+    is_str = raw.map(lambda v: isinstance(v, str)).astype(bool)
+    parsed = pd.to_datetime(raw.where(is_str), errors="coerce", utc=True, format="ISO8601")
+    bad = (raw.notna() & parsed.isna()).to_numpy()
+    errors.extend(
+        RowError(int(r), "collected_at", f"{raw.iloc[r]!r} is not an ISO 8601 date-time (e.g. 2026-03-31T14:05:00+08:00)")
+        for r in np.flatnonzero(bad)[:MAX_ERRORS]
+    )
+    future = (parsed > now + pd.Timedelta(days=1)).to_numpy()
+    errors.extend(RowError(int(r), "collected_at", "lies in the future") for r in np.flatnonzero(future)[:MAX_ERRORS])
+    return parsed.fillna(now)
+
+
+def _json_lines(frame: pd.DataFrame, n: int) -> list[str]:
+    """One compact JSON object per row, written by pandas in one pass (blanks as null)."""
+    if not len(frame.columns):
+        return ["{}"] * n
+    text = frame.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    return text.rstrip("\n").split("\n")

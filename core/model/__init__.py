@@ -1,0 +1,44 @@
+"""Pure domain objects: immutable, validated on creation, free of Flask and SQL.
+
+Everything that scoring, analysis, the API and the CLI share about *what* is measured
+lives here. Objects are frozen dataclasses so a configuration version, once built, can be
+handed around (and cached) without anyone changing it underneath the others.
+"""
+
+from core.model.errors import ModelError
+from core.model.scale import Scale, ScaleKind, ScaleOption
+from core.model.indicator import Indicator, IndicatorSet, Question
+from core.model.catalogue import (
+    KPI,
+    AttributeValue,
+    Factor,
+    IndicatorTemplate,
+    RespondentAttribute,
+    Industry,
+    Rule,
+    ServiceTier,
+    Stage,
+    Touchpoint,
+    TouchpointCatalogue,
+)
+
+__all__ = [
+    "KPI",
+    "AttributeValue",
+    "Factor",
+    "IndicatorTemplate",
+    "RespondentAttribute",
+    "Indicator",
+    "IndicatorSet",
+    "Industry",
+    "ModelError",
+    "Question",
+    "Rule",
+    "Scale",
+    "ScaleKind",
+    "ScaleOption",
+    "ServiceTier",
+    "Stage",
+    "Touchpoint",
+    "TouchpointCatalogue",
+]

@@ -1,0 +1,44 @@
+"""Application settings: defaults, overridden by ``CSM_*`` environment variables, then by
+the mapping given to ``create_app``. One place, so the CLI and the server agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULTS: dict[str, Any] = {
+    # SQLite file is the embedded default; PostgreSQL: postgresql+psycopg://user@host/db
+    "DATABASE_URL": "sqlite:///var/csm.sqlite3",
+    # Key of the platform operator, who creates tenants. Unset = tenant creation disabled.
+    "OPERATOR_KEY": None,
+    # Largest request body accepted, in bytes (413 above it).
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # Responses per ingest request (JSON or CSV).
+    "MAX_BATCH": 10_000,
+    # Default and maximum page sizes of listings.
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 1000,
+}
+
+_INT_KEYS = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "PAGE_SIZE", "MAX_PAGE_SIZE"}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key in DEFAULTS:
+        value = env.get(f"CSM_{key}")
+        if value is not None and value != "":
+            settings[key] = int(value) if key in _INT_KEYS else value
+    settings.update(overrides or {})
+    return settings
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL (None for other databases or in-memory)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
+        return Path(url[len(prefix):].split("?", 1)[0])
+    return None
