@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -127,8 +128,16 @@ def batch_from_records(items: list, iset: IndicatorSet) -> Batch:
 # --- validation -------------------------------------------------------------------------
 
 
-def prepare_rows(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None = None) -> pd.DataFrame:
+def prepare_rows(
+    batch: Batch,
+    iset: IndicatorSet,
+    now: pd.Timestamp | None = None,
+    stored_keys: Callable[[list[str]], set[str]] | None = None,
+) -> pd.DataFrame:
     """Validate a batch and return storable rows, or raise BatchError listing every problem.
+
+    ``stored_keys`` answers which of the given response ids are already stored, so a
+    retried batch is refused row by row together with every other problem.
 
     Returned columns: response_key, customer_id, touchpoint, collected_at (UTC),
     attributes (JSON text), answers (JSON text of canonical answers).
@@ -147,12 +156,14 @@ def prepare_rows(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None = No
 
     canon, answer_errors = canonicalise(answers, iset)
     errors.extend(RowError(e.row, f"answers.{e.field}", e.reason) for e in answer_errors)
+    uncounted = answer_errors.total - len(answer_errors)
     text_codes = [q.code for q in iset.questions if not iset.scales[q.scale].scored and q.code in canon.columns]
     for code in text_codes:
         too_long = canon[code].str.len().to_numpy(dtype=float, na_value=0) > MAX_TEXT_ANSWER_LENGTH
         errors.extend(RowError(int(r), f"answers.{code}", f"longer than {MAX_TEXT_ANSWER_LENGTH} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
-    answered = canon.notna().any(axis=1).to_numpy() if len(canon.columns) else np.zeros(n, dtype=bool)
-    errors.extend(RowError(int(r), "answers", "the response answers no question") for r in np.flatnonzero(~answered)[:MAX_ERRORS])
+    answered = answers.notna().any(axis=1).to_numpy() if len(answers.columns) else np.zeros(n, dtype=bool)
+    flagged = {e.row for e in errors}
+    errors.extend(RowError(int(r), "answers", "the response answers no question") for r in np.flatnonzero(~answered)[:MAX_ERRORS] if r not in flagged)
 
     meta = batch.meta
     out = pd.DataFrame(index=meta.index)
@@ -162,6 +173,11 @@ def prepare_rows(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None = No
     keys = out["response_key"]
     dup = keys.notna() & keys.duplicated(keep="first")
     errors.extend(RowError(int(r), "response_id", f"duplicate response_id {keys.iloc[r]!r} in this batch") for r in np.flatnonzero(dup.to_numpy())[:MAX_ERRORS])
+    present = keys[keys.notna() & ~dup]
+    if stored_keys is not None and len(present):
+        clash = stored_keys(present.tolist())
+        rows = np.flatnonzero(keys.isin(clash).to_numpy() & ~dup.to_numpy())
+        errors.extend(RowError(int(r), "response_id", f"response_id {keys.iloc[r]!r} is already stored") for r in rows[:MAX_ERRORS])
     out["collected_at"] = _timestamps(meta, n, errors, now)
 
     attrs = batch.attributes
@@ -171,7 +187,7 @@ def prepare_rows(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None = No
     attr_text = attrs.apply(lambda s: _scalar_text(s, f"attributes.{s.name}", errors)) if len(attrs.columns) else attrs
     if errors:
         errors.sort(key=lambda e: (e.row, e.field))
-        raise BatchError(errors)
+        raise BatchError(errors, total=len(errors) + uncounted)
 
     out["attributes"] = _json_lines(attr_text, n)
     out["answers"] = _json_lines(canon, n)
@@ -188,15 +204,22 @@ def _text_column(meta: pd.DataFrame, col: str, n: int, errors: list[RowError], l
 
 
 def _scalar_text(s: pd.Series, field: str, errors: list[RowError]) -> pd.Series:
-    """Strings stay, numbers become their text, blanks become missing; lists/objects are errors."""
-    is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
-    is_num = s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
-    missing = s.isna()
-    bad = ~(is_str | is_num | missing)
-    errors.extend(RowError(int(r), field, "must be a string or a number") for r in np.flatnonzero(bad.to_numpy())[:MAX_ERRORS])
-    text = s.where(~is_num, s[is_num].map(_number_text) if is_num.any() else s).where(~bad, None)
-    text = text.where(text.isna(), text.astype(str).str.strip())
-    return text.where(text.fillna("") != "", None).where(lambda t: t.notna(), None)
+    """Strings stay (stripped), numbers become their text, blanks become None; lists/objects are errors."""
+    text = s.map(_as_text, na_action="ignore").astype(object)
+    bad = (text == _BAD).to_numpy()
+    errors.extend(RowError(int(r), field, "must be a string or a number") for r in np.flatnonzero(bad)[:MAX_ERRORS])
+    return text.where(text.notna() & ~bad & (text != ""), None)
+
+
+_BAD = object()
+
+
+def _as_text(v):
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return _BAD
+    return _number_text(v)
 
 
 def _number_text(v) -> str:
@@ -217,7 +240,7 @@ def _timestamps(meta: pd.DataFrame, n: int, errors: list[RowError], now) -> pd.S
     )
     future = (parsed > now + pd.Timedelta(days=1)).to_numpy()
     errors.extend(RowError(int(r), "collected_at", "lies in the future") for r in np.flatnonzero(future)[:MAX_ERRORS])
-    return parsed.fillna(now)
+    return parsed.dt.as_unit("us").fillna(now.as_unit("us"))
 
 
 def _json_lines(frame: pd.DataFrame, n: int) -> list[str]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.config import TemplateLookup, TenantConfig, build_config, load_config
 from core.db.records import ApiKey, ConfigVersion, Tenant
 from core.db.repositories import ApiKeyRepository, ConfigVersionRepository, ResponseRepository, TenantRepository
-from core.ingest import Batch, BatchError, RowError, prepare_rows
+from core.ingest import Batch, prepare_rows
 from core.scoring import score
 
 
@@ -84,14 +84,8 @@ def ingest(session: Session, tenant_id: int, batch_of, version: int | None = Non
     stored = config_version(session, tenant_id, version)
     iset = config_of(stored).indicator_set
     batch: Batch = batch_of(iset)
-    rows = prepare_rows(batch, iset, now=now)
     responses = ResponseRepository(session)
-    keys = [k for k in rows["response_key"].tolist() if k is not None]
-    if keys:
-        clash = responses.existing_keys(tenant_id, keys)
-        if clash:
-            positions = rows.index[rows["response_key"].isin(clash)]
-            raise BatchError([RowError(int(r), "response_id", f"response_id {rows.at[r, 'response_key']!r} is already stored") for r in positions])
+    rows = prepare_rows(batch, iset, now=now, stored_keys=lambda keys: responses.existing_keys(tenant_id, keys))
     count = responses.insert_many(tenant_id, stored.id, stored.version, rows)
     return IngestResult(accepted=count, version=stored.version)
 

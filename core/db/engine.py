@@ -17,7 +17,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE")
 
 
-def make_engine(url: str | URL, *, sqlite_begin: str = "DEFERRED", **kwargs) -> Engine:
+def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", **kwargs) -> Engine:
     """Build an engine for ``url`` with the settings this project relies on.
 
     SQLite: foreign keys are off by default in SQLite, so every connection turns them on
@@ -25,9 +25,12 @@ def make_engine(url: str | URL, *, sqlite_begin: str = "DEFERRED", **kwargs) -> 
     writes; ``busy_timeout`` makes a second writer wait instead of failing at once. The
     sqlite3 driver's own transaction handling is switched off and SQLAlchemy emits ``BEGIN``
     itself, so SAVEPOINTs and DDL really are transactional (migrations are all or nothing).
-    ``sqlite_begin="IMMEDIATE"`` takes the write lock at the start of every transaction:
-    concurrent read-then-write transactions then queue instead of failing with "database is
-    locked", at the cost of serialising readers with writers.
+    Transactions start with ``BEGIN IMMEDIATE`` by default: each takes the write lock up
+    front, so two read-then-write transactions (authenticate, then ingest) queue for up to
+    the busy timeout. With ``sqlite_begin="DEFERRED"`` the second one would fail at its first
+    write with "database is locked", because its snapshot is older than the other's commit.
+    The price is that transactions, readers included, run one at a time; PostgreSQL is the
+    database for concurrent load.
     The directory holding the database file is created if missing.
 
     PostgreSQL: use ``postgresql+psycopg://`` (psycopg 3). Connection parameters in the URL

@@ -222,6 +222,7 @@ def _encode_number(col: pd.Series, scale: Scale) -> tuple[np.ndarray, _Bad | Non
     if not len(range_rows) and not len(not_number_rows):
         return vals, None
     out_of_range = vals[range_rows].copy()
+    vals = vals.copy() if not vals.flags.writeable else vals
     vals[range_rows] = np.nan
     # Keys: >= 0 index a non-number unique value; < 0 encode -(1 + i) for range_rows[i].
     rows = np.concatenate([not_number_rows, range_rows])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,3 +58,8 @@ class TenantRepository:
     def list(self) -> list[Tenant]:
         rows = self.session.scalars(select(TenantRow).order_by(TenantRow.id))
         return [to_tenant(r) for r in rows]
+
+    def delete(self, tenant_id: int) -> bool:
+        """Delete a tenant and, through ON DELETE CASCADE, everything it owns."""
+        result = self.session.execute(delete(TenantRow).where(TenantRow.id == tenant_id))
+        return result.rowcount > 0

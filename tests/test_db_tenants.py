@@ -1,0 +1,110 @@
+"""Tenants: slug rules, lookups, and deletion that takes every owned row with it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from core.db import (
+    ApiKeyRepository,
+    ConfigVersionRepository,
+    InvalidSlug,
+    ResponseRepository,
+    SlugTaken,
+    TenantRepository,
+    unit_of_work,
+)
+from core.db.tables import ApiKeyRow, ConfigVersionRow, ResponseRow, TenantRow
+
+
+@pytest.mark.parametrize("slug", ["ab", "acme", "0day", "acme-retail-2", "a" * 63, "a-"])
+def test_valid_slugs_are_accepted(session_factory, slug):
+    with unit_of_work(session_factory) as session:
+        tenant = TenantRepository(session).create(slug, "Name")
+    assert tenant.slug == slug
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["", "a", "-acme", "Acme", "acme_retail", "acme retail", "ac.me", "a" * 64, "ümlaut", "acme\n"],
+)
+def test_invalid_slugs_are_refused_before_touching_the_database(session_factory, slug):
+    with unit_of_work(session_factory) as session:
+        with pytest.raises(InvalidSlug):
+            TenantRepository(session).create(slug, "Name")
+        assert session.scalar(select(func.count()).select_from(TenantRow)) == 0
+    assert issubclass(InvalidSlug, ValueError)
+
+
+def test_create_get_list(session_factory):
+    with unit_of_work(session_factory) as session:
+        repo = TenantRepository(session)
+        acme = repo.create("acme", "Acme 超市")
+        beta = repo.create("beta", "Beta")
+    with unit_of_work(session_factory) as session:
+        repo = TenantRepository(session)
+        assert repo.get(acme.id) == acme
+        assert repo.get_by_slug("beta") == beta
+        assert repo.get(beta.id + 1000) is None
+        assert repo.get_by_slug("gamma") is None
+        assert [t.slug for t in repo.list()] == ["acme", "beta"]
+        assert repo.get(acme.id).name == "Acme 超市"
+        assert acme.created_at.utcoffset().total_seconds() == 0
+
+
+def test_a_taken_slug_is_refused_and_the_transaction_survives(session_factory):
+    with unit_of_work(session_factory) as session:
+        repo = TenantRepository(session)
+        repo.create("acme", "Acme")
+        with pytest.raises(SlugTaken):
+            repo.create("acme", "Another Acme")
+        repo.create("beta", "Beta")  # same transaction, still usable
+    with unit_of_work(session_factory) as session:
+        assert [(t.slug, t.name) for t in TenantRepository(session).list()] == [
+            ("acme", "Acme"),
+            ("beta", "Beta"),
+        ]
+
+
+def _populate(session, slug: str) -> int:
+    tenant = TenantRepository(session).create(slug, slug.title())
+    key, _ = ApiKeyRepository(session).create(tenant.id, "ingest")
+    version = ConfigVersionRepository(session).add(
+        tenant.id, "set: x\n", {"code": "x"}, "x", created_by_key_id=key.id
+    )
+    frame = pd.DataFrame(
+        {
+            "response_key": [f"{slug}-1", f"{slug}-2"],
+            "customer_id": ["c1", "c2"],
+            "touchpoint": ["store", "store"],
+            "collected_at": pd.to_datetime(["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"]),
+            "attributes": ["{}", "{}"],
+            "answers": ['{"q1": "1"}', '{"q1": "2"}'],
+        }
+    )
+    ResponseRepository(session).insert_many(tenant.id, version.id, version.version, frame)
+    return tenant.id
+
+
+def test_deleting_a_tenant_cascades_to_everything_it_owns(session_factory):
+    with unit_of_work(session_factory) as session:
+        acme = _populate(session, "acme")
+        beta = _populate(session, "beta")
+    with unit_of_work(session_factory) as session:
+        assert TenantRepository(session).delete(acme) is True
+        assert TenantRepository(session).delete(acme) is False
+    with unit_of_work(session_factory) as session:
+        remaining = {
+            table.__tablename__: dict(
+                session.execute(select(table.tenant_id, func.count()).group_by(table.tenant_id)).all()
+            )
+            for table in (ApiKeyRow, ConfigVersionRow, ResponseRow)
+        }
+        # _populate made 1 key, 1 version and 2 responses per tenant; only beta's are left.
+        assert remaining == {
+            "api_keys": {beta: 1},
+            "config_versions": {beta: 1},
+            "responses": {beta: 2},
+        }
+        assert [t.slug for t in TenantRepository(session).list()] == ["beta"]
