@@ -230,9 +230,16 @@ def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
 @click.pass_obj
 def seed_demo(ctx: Context, count: int):
     """Create the demo tenants with configurations and synthetic responses (safe to re-run)."""
-    from core.demo_seed import seed
+    from core.demo_seed import keys_file, seed
 
-    seed(ctx, count, echo=click.echo)
+    keys = seed(ctx, count, echo=click.echo)
+    click.echo(f"\ndemo API keys (also in {keys_file(ctx.settings)}):")
+    for slug, key in keys.items():
+        click.echo(f"  {slug}: {key}")
+    first = next(iter(keys.values()))
+    click.echo("\ntry:")
+    click.echo(f'  curl -s -H "Authorization: Bearer {first}" "http://127.0.0.1:8000/api/v1/scores?by=store_type"')
+    click.echo("API docs: http://127.0.0.1:8000/docs")
 
 
 @main.command()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from core import operations
 from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
 from core.demo import synthetic_responses
@@ -39,13 +41,15 @@ DEMO_TENANTS = (
 BATCH = 2000
 
 
-def keys_file(database_url: str) -> Path:
-    db_file = sqlite_path(database_url)
+def keys_file(settings: dict) -> Path:
+    if settings.get("DEMO_KEYS_FILE"):
+        return Path(settings["DEMO_KEYS_FILE"])
+    db_file = sqlite_path(settings["DATABASE_URL"])
     return (db_file.parent if db_file else Path("var")) / "demo-api-keys.json"
 
 
 def seed(ctx, count: int, echo=print) -> dict[str, str]:
-    path = keys_file(ctx.settings["DATABASE_URL"])
+    path = keys_file(ctx.settings)
     keys: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     for spec in DEMO_TENANTS:
         slug = spec["slug"]
@@ -69,8 +73,9 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
         with ctx.unit_of_work() as session:
             if ResponseRepository(session).count(tenant_id) == 0:
                 iset = operations.config_of(operations.config_version(session, tenant_id)).indicator_set
+                year_ago = (pd.Timestamp.now(tz="UTC") - pd.DateOffset(months=12)).strftime("%Y-%m-01")
                 frame = synthetic_responses(
-                    iset, count, seed=len(slug), attributes=spec["attributes"], touchpoints=spec["touchpoints"], shifts=spec["shifts"]
+                    iset, count, seed=len(slug), attributes=spec["attributes"], touchpoints=spec["touchpoints"], shifts=spec["shifts"], start=year_ago, months=12
                 )
                 for start in range(0, count, BATCH):
                     part = frame.iloc[start : start + BATCH]

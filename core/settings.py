@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     # Default and maximum page sizes of listings.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
+    # Where `csm seed-demo` keeps the demo tenants' keys (default: beside the SQLite file, else var/).
+    "DEMO_KEYS_FILE": None,
 }
 
 _INT_KEYS = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "PAGE_SIZE", "MAX_PAGE_SIZE"}

@@ -86,7 +86,6 @@ class Encoded:
     """Every question column found in a frame, plus the answers that did not fit."""
 
     n: int
-    index: pd.Index
     columns: dict[str, ColumnAnswers]
     errors: AnswerErrors
 
@@ -110,7 +109,7 @@ def encode(frame: pd.DataFrame, iset: IndicatorSet, lenient: bool, max_errors: i
             vals, bad = _encode_number(col, scale)
             columns[q.code] = ColumnAnswers(q.code, scale, values=vals, bad=bad)
     errors = _collect_errors(list(columns.values()), max_errors)
-    return Encoded(len(frame), frame.index, columns, errors)
+    return Encoded(len(frame), columns, errors)
 
 
 # --- ordinal ---------------------------------------------------------------------------
@@ -128,7 +127,7 @@ def _encode_ordinal(col: pd.Series, scale: Scale, lenient: bool) -> tuple[np.nda
         rows = np.flatnonzero(bad_mask)
         idx[bad_mask] = _BLANK
         keys = cat_codes[rows].astype(np.intp)
-        return idx.astype(np.intp), _Bad(rows, keys, lambda k: _ordinal_bad(cats[k], scale))
+        return idx.astype(np.intp), _Bad(rows, keys, lambda k: _ordinal_bad(cats[k], scale, lenient))
     idx = codes.get_indexer(col)
     left = np.flatnonzero(idx < 0)
     if not len(left):
@@ -143,7 +142,7 @@ def _encode_ordinal(col: pd.Series, scale: Scale, lenient: bool) -> tuple[np.nda
     if not bad_at.any():
         return idx, None
     keys = sub_codes[bad_at].astype(np.intp)
-    return idx, _Bad(left[bad_at], keys, lambda k: _ordinal_bad(uniques[k], scale))
+    return idx, _Bad(left[bad_at], keys, lambda k: _ordinal_bad(uniques[k], scale, lenient))
 
 
 def _resolve_ordinal(values: pd.Index, scale: Scale, codes: pd.Index, lenient: bool) -> np.ndarray:
@@ -162,7 +161,7 @@ def _resolve_ordinal(values: pd.Index, scale: Scale, codes: pd.Index, lenient: b
             code = scale.option_code(key)
             if code is not None:
                 out[i] = position[code]
-        elif key in position:  # canonical data: codes only, surrounding blanks tolerated
+        elif key in position:  # canonical data: the code itself (padded, or typed as a number)
             out[i] = position[key]
     return out
 
@@ -193,10 +192,11 @@ def _cell_key(v) -> str | None:
     return str(v).strip() or None
 
 
-def _ordinal_bad(value, scale: Scale) -> tuple[str, str]:
+def _ordinal_bad(value, scale: Scale, lenient: bool) -> tuple[str, str]:
     shown = _show(value)
     expected = ", ".join(o.code for o in scale.options)
-    return shown, f"unknown option '{shown}' for scale {scale.code} (expected one of {expected} or their labels)"
+    spelled = " or their labels" if lenient else "; canonical answers are option codes"
+    return shown, f"unknown option '{shown}' for scale {scale.code} (expected one of {expected}{spelled})"
 
 
 # --- numeric / nps ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ import pandas as pd
 
 from core.model import IndicatorSet, ScaleKind
 from core.model.scale import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN
-from core.scoring.answers import ColumnAnswers, Encoded, encode, option_lut
+from core.scoring.answers import Encoded, encode, option_lut
 from core.scoring.errors import AnswerValidationError
 from core.scoring.groups import Grouping, group_rows
 from core.scoring.result import GroupScore, NodeScore, NodeValue, ScoreResult, clean

@@ -71,7 +71,8 @@ def group_rows(responses: pd.DataFrame, by: Sequence[str], period: str | None, q
 
 
 def _check_request(responses: pd.DataFrame, by: tuple[str, ...], period: str | None, questions: set[str]) -> None:
-    available = [c for c in responses.columns if c not in questions and c not in _NOT_GROUPABLE]
+    # "period" is reserved for the calendar period of collected_at.
+    available = [c for c in responses.columns if c not in questions and c not in _NOT_GROUPABLE and c != PERIOD]
     if DATE_COLUMN in responses.columns:
         available.append(PERIOD)
     for name in by:
@@ -137,17 +138,28 @@ def _as_datetimes(raw: pd.Series) -> pd.Series:
         return raw.dt.tz_localize(None)
     if pd.api.types.is_datetime64_dtype(raw.dtype):
         return raw
-    try:
-        stamps = pd.to_datetime(raw, errors="coerce")
-    except ValueError:  # mixed UTC offsets
-        stamps = pd.to_datetime(raw, errors="coerce", utc=True)
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        stamps = stamps.dt.tz_localize(None)
-    blank = raw.isna() | raw.astype(str).str.strip().eq("")
-    bad = stamps.isna() & ~blank
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
+    stamps = _parse_dates(raw, None)
+    if len(_unread(raw, stamps)):  # the format guessed from the first value does not fit all
+        stamps = _parse_dates(raw, "mixed")
+    bad = _unread(raw, stamps)
+    if len(bad):
         raise ScoringInputError(
-            f"{int(bad.sum())} value(s) of {DATE_COLUMN} are not dates; first at row {pos}: {raw.iloc[pos]!r}"
+            f"{len(bad)} value(s) of {DATE_COLUMN} are not dates; first at row {bad[0]}: {raw.iloc[bad[0]]!r}"
         )
     return stamps
+
+
+def _parse_dates(raw: pd.Series, fmt: str | None) -> pd.Series:
+    try:
+        stamps = pd.to_datetime(raw, errors="coerce", format=fmt)
+    except ValueError:  # several UTC offsets
+        stamps = pd.to_datetime(raw, errors="coerce", format=fmt, utc=True)
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = stamps.dt.tz_localize(None)
+    return stamps
+
+
+def _unread(raw: pd.Series, stamps: pd.Series) -> np.ndarray:
+    """Positions of values that are present, not blank, and yet not parsed as dates."""
+    unread = np.flatnonzero((stamps.isna() & raw.notna()).to_numpy())
+    return unread[raw.iloc[unread].astype(str).str.strip().ne("").to_numpy()]

@@ -1,0 +1,343 @@
+"""Responses: bulk insert and bulk load keep every value's type, and stay inside the tenant."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from core.db import (
+    ConfigVersionRepository,
+    DuplicateResponseKey,
+    ResponseRepository,
+    TenantRepository,
+    UnknownConfigVersion,
+    unit_of_work,
+)
+from core.db.repositories.responses import KEY_CHUNK
+from core.db.tables import ResponseRow
+
+UTC = timezone.utc
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """An ingest frame; attributes and answers given as dicts are dumped to JSON text."""
+    out = pd.DataFrame(rows)
+    out["collected_at"] = pd.to_datetime(out["collected_at"], format="ISO8601", utc=True)
+    for column in ("attributes", "answers"):
+        out[column] = [json.dumps(v, ensure_ascii=False) for v in out[column]]
+    return out
+
+
+def row(key, at, answers, attributes=None, customer="c1", touchpoint="store") -> dict:
+    return {
+        "response_key": key,
+        "customer_id": customer,
+        "touchpoint": touchpoint,
+        "collected_at": at,
+        "attributes": attributes or {},
+        "answers": answers,
+    }
+
+
+@pytest.fixture
+def setup(session_factory):
+    """Two tenants, each with config versions 1 and 2: {slug: (tenant_id, {number: id})}."""
+    out = {}
+    with unit_of_work(session_factory) as session:
+        for slug in ("acme", "beta"):
+            tenant = TenantRepository(session).create(slug, slug.title())
+            versions = ConfigVersionRepository(session)
+            ids = {n: versions.add(tenant.id, f"v{n}", {}, "x").id for n in (1, 2)}
+            out[slug] = (tenant.id, ids)
+    return out
+
+
+def test_round_trip_keeps_codes_as_strings_times_in_utc_and_unicode(session_factory, setup):
+    acme, ids = setup["acme"]
+    batch = frame(
+        [
+            row(
+                "r1",
+                "2024-05-01T18:30:00+08:00",  # = 10:30 UTC
+                {"q1": "1", "q2": "05", "nps": 10, "comment": "服务很好 😀", "visit": "2024-01-02"},
+                {"region": "华东", "store": "007"},
+            ),
+            row(
+                "r2",
+                "2024-05-01T09:00:00Z",  # earlier instant, comes back first
+                {"q1": "2", "q2": "1", "nps": 6, "comment": "", "visit": "1e3"},
+                {"region": "north", "store": "12"},
+                customer=None,
+                touchpoint=None,
+            ),
+        ]
+    )
+    with unit_of_work(session_factory) as session:
+        assert ResponseRepository(session).insert_many(acme, ids[1], 1, batch) == 2
+    with unit_of_work(session_factory) as session:
+        loaded = ResponseRepository(session).load_frame(acme, 1)
+
+    assert list(loaded.columns) == [
+        "response_id", "customer_id", "touchpoint", "collected_at",
+        "region", "store",
+        "q1", "q2", "nps", "comment", "visit",
+    ]  # fmt: skip
+    assert loaded.attrs["attribute_columns"] == ["region", "store"]
+    assert loaded.attrs["answer_columns"] == ["q1", "q2", "nps", "comment", "visit"]
+    assert loaded["response_id"].tolist() == ["r2", "r1"]
+    assert str(loaded["collected_at"].dtype) == "datetime64[us, UTC]"
+    assert loaded["collected_at"].tolist() == [
+        pd.Timestamp("2024-05-01T09:00:00Z"),
+        pd.Timestamp("2024-05-01T10:30:00Z"),
+    ]
+    # Codes that look like numbers or dates stay exactly the strings that were stored.
+    assert loaded["q1"].tolist() == ["2", "1"]
+    assert loaded["q2"].tolist() == ["1", "05"]
+    assert loaded["store"].tolist() == ["12", "007"]
+    assert loaded["visit"].tolist() == ["1e3", "2024-01-02"]
+    assert all(isinstance(v, str) for v in loaded["q1"])
+    # Numbers stay numbers.
+    assert loaded["nps"].tolist() == [6, 10]
+    assert loaded["nps"].dtype.kind == "i"
+    assert loaded["comment"].tolist() == ["", "服务很好 😀"]
+    assert loaded["region"].tolist() == ["north", "华东"]
+    assert loaded["customer_id"].isna().tolist() == [True, False]
+    assert loaded["touchpoint"].tolist()[1] == "store" and pd.isna(loaded["touchpoint"][0])
+
+
+def test_missing_answers_become_missing_values(session_factory, setup):
+    acme, ids = setup["acme"]
+    batch = frame(
+        [
+            row("a", "2024-05-01T00:00:00Z", {"q1": "1", "nps": 9}),
+            row("b", "2024-05-02T00:00:00Z", {"q1": "2"}),
+            row("c", "2024-05-03T00:00:00Z", {"nps": 7, "q9": "x"}),
+        ]
+    )
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, ids[1], 1, batch)
+        loaded = repo.load_frame(acme, 1)
+    assert loaded["q1"].tolist()[:2] == ["1", "2"] and pd.isna(loaded["q1"][2])
+    # An integer column with a gap becomes float: 9, NaN, 7.
+    assert loaded["nps"].tolist()[0] == 9.0 and pd.isna(loaded["nps"][1]) and loaded["nps"][2] == 7.0
+    assert pd.isna(loaded["q9"][0]) and loaded["q9"][2] == "x"
+
+
+def test_load_frame_filters_by_version_and_half_open_time_window(session_factory, setup):
+    acme, ids = setup["acme"]
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(
+            acme,
+            ids[1],
+            1,
+            frame(
+                [
+                    row("d1", "2024-06-01T00:00:00Z", {"q": "1"}),
+                    row("d2", "2024-06-02T00:00:00Z", {"q": "2"}),
+                    row("d3", "2024-06-03T00:00:00Z", {"q": "3"}),
+                ]
+            ),
+        )
+        repo.insert_many(acme, ids[2], 2, frame([row("v2", "2024-06-02T00:00:00Z", {"q": "9"})]))
+    start = datetime(2024, 6, 2, 8, 0, tzinfo=timezone(timedelta(hours=8)))  # = 06-02 00:00 UTC
+    end = datetime(2024, 6, 3, tzinfo=UTC)
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        assert repo.load_frame(acme, 1, start=start)["response_id"].tolist() == ["d2", "d3"]
+        assert repo.load_frame(acme, 1, end=end)["response_id"].tolist() == ["d1", "d2"]
+        assert repo.load_frame(acme, 1, start=start, end=end)["response_id"].tolist() == ["d2"]
+        assert repo.load_frame(acme, 2)["response_id"].tolist() == ["v2"]
+        with pytest.raises(ValueError, match="tz-aware"):
+            repo.load_frame(acme, 1, start=datetime(2024, 6, 2))
+
+
+def test_empty_load_has_the_fixed_columns(session_factory, setup):
+    acme, _ = setup["acme"]
+    with unit_of_work(session_factory) as session:
+        empty = ResponseRepository(session).load_frame(acme, 1)
+    assert list(empty.columns) == ["response_id", "customer_id", "touchpoint", "collected_at"]
+    assert len(empty) == 0
+    assert str(empty["collected_at"].dtype) == "datetime64[us, UTC]"
+    assert empty.attrs == {"attribute_columns": [], "answer_columns": []}
+
+
+def test_clashing_names_are_prefixed_not_lost(session_factory, setup):
+    acme, ids = setup["acme"]
+    batch = frame(
+        [row("k", "2024-05-01T00:00:00Z", {"touchpoint": "3", "region": "a"}, {"region": "north", "touchpoint": "x"})]
+    )
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, ids[1], 1, batch)
+        loaded = repo.load_frame(acme, 1)
+    assert loaded.attrs["answer_columns"] == ["answers.touchpoint", "region"]
+    assert loaded.attrs["attribute_columns"] == ["attributes.region", "attributes.touchpoint"]
+    assert loaded.iloc[0][["touchpoint", "answers.touchpoint", "attributes.touchpoint"]].tolist() == [
+        "store", "3", "x",
+    ]  # fmt: skip
+    assert loaded.iloc[0][["region", "attributes.region"]].tolist() == ["a", "north"]
+
+
+def test_response_keys_are_unique_per_tenant_only(session_factory, setup):
+    (acme, acme_ids), (beta, beta_ids) = setup["acme"], setup["beta"]
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, acme_ids[1], 1, frame([row("same", "2024-05-01T00:00:00Z", {"q": "1"})]))
+        # The same key in another tenant is a different response.
+        repo.insert_many(beta, beta_ids[1], 1, frame([row("same", "2024-05-01T00:00:00Z", {"q": "2"})]))
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        again = frame(
+            [
+                row("new", "2024-05-02T00:00:00Z", {"q": "3"}),
+                row("same", "2024-05-02T00:00:00Z", {"q": "4"}),
+            ]
+        )
+        with pytest.raises(DuplicateResponseKey):
+            repo.insert_many(acme, acme_ids[1], 1, again)
+        # All or nothing: "new" was not kept, and the transaction is still usable.
+        assert repo.count(acme) == 1
+        repo.insert_many(acme, acme_ids[1], 1, frame([row("later", "2024-05-03T00:00:00Z", {"q": "5"})]))
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        assert repo.load_frame(acme, 1)["response_id"].tolist() == ["same", "later"]
+        assert repo.load_frame(beta, 1)["q"].tolist() == ["2"]
+
+
+def test_a_key_repeated_inside_one_batch_is_refused(session_factory, setup):
+    acme, ids = setup["acme"]
+    batch = frame([row("x", "2024-05-01T00:00:00Z", {}), row("x", "2024-05-02T00:00:00Z", {})])
+    with unit_of_work(session_factory) as session:
+        with pytest.raises(DuplicateResponseKey, match="x"):
+            ResponseRepository(session).insert_many(acme, ids[1], 1, batch)
+
+
+def test_responses_without_a_key_may_repeat(session_factory, setup):
+    acme, ids = setup["acme"]
+    batch = frame([row(None, "2024-05-01T00:00:00Z", {"q": "1"}), row(None, "2024-05-02T00:00:00Z", {"q": "2"})])
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, ids[1], 1, batch)
+        repo.insert_many(acme, ids[1], 1, batch)
+        assert repo.count(acme) == 4
+
+
+def test_the_database_itself_enforces_tenant_and_key_uniqueness(session_factory, setup):
+    acme, ids = setup["acme"]
+    at = datetime(2024, 5, 1, tzinfo=UTC)
+    with pytest.raises(IntegrityError):
+        with unit_of_work(session_factory) as session:
+            for _ in range(2):
+                session.add(
+                    ResponseRow(
+                        tenant_id=acme, config_version_id=ids[1], version=1, response_key="k",
+                        collected_at=at, attributes="{}", answers="{}",
+                    )
+                )  # fmt: skip
+            session.flush()
+
+
+def test_another_tenants_config_version_is_refused(session_factory, setup):
+    (acme, acme_ids), (beta, beta_ids) = setup["acme"], setup["beta"]
+    batch = frame([row("k", "2024-05-01T00:00:00Z", {"q": "1"})])
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        with pytest.raises(UnknownConfigVersion):
+            repo.insert_many(acme, beta_ids[1], 1, batch)  # beta's version id
+        with pytest.raises(UnknownConfigVersion):
+            repo.insert_many(acme, acme_ids[1], 2, batch)  # id of version 1, number 2
+        assert repo.count(acme) == 0 and repo.count(beta) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.assign(collected_at=f["collected_at"].dt.tz_localize(None)), "tz-aware"),
+        (lambda f: f.drop(columns=["answers"]), "lacks columns: answers"),
+        (lambda f: f.assign(answers=[{"q": "1"}]), "JSON object text"),
+        (lambda f: f.assign(answers=['["q"]']), "JSON object text"),
+        (lambda f: f.assign(response_key=["k" * 201]), "response_key longer than 200"),
+        (lambda f: f.assign(touchpoint=["t" * 101]), "touchpoint longer than 100"),
+    ],
+)
+def test_bad_batches_are_refused_identically_on_both_databases(session_factory, setup, change, message):
+    acme, ids = setup["acme"]
+    bad = change(frame([row("k", "2024-05-01T00:00:00Z", {"q": "1"})]))
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        with pytest.raises(ValueError, match=message):
+            repo.insert_many(acme, ids[1], 1, bad)
+        assert repo.count(acme) == 0
+
+
+def test_existing_keys_spans_chunks_and_stays_in_the_tenant(session_factory, setup):
+    (acme, acme_ids), (beta, _) = setup["acme"], setup["beta"]
+    n = 2 * KEY_CHUNK + 7
+    stored = [f"k{i:05d}" for i in range(0, n, 2)]  # every other key
+    batch = frame([row(k, "2024-05-01T00:00:00Z", {}) for k in stored])
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, acme_ids[1], 1, batch)
+        asked = [f"k{i:05d}" for i in range(n)] + [None, "k00000"]
+        assert repo.existing_keys(acme, asked) == set(stored)
+        assert repo.existing_keys(beta, asked) == set()
+        assert repo.existing_keys(acme, []) == set()
+
+
+def test_counts_and_versions_with_data_are_per_tenant(session_factory, setup):
+    (acme, acme_ids), (beta, beta_ids) = setup["acme"], setup["beta"]
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, acme_ids[1], 1, frame([row(f"a{i}", "2024-05-01T00:00:00Z", {}) for i in range(3)]))
+        repo.insert_many(acme, acme_ids[2], 2, frame([row(f"b{i}", "2024-05-01T00:00:00Z", {}) for i in range(2)]))
+        repo.insert_many(beta, beta_ids[2], 2, frame([row("c", "2024-05-01T00:00:00Z", {})]))
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        assert repo.versions_with_data(acme) == {1: 3, 2: 2}
+        assert repo.versions_with_data(beta) == {2: 1}
+        assert (repo.count(acme), repo.count(acme, 1), repo.count(acme, 2)) == (5, 3, 2)
+        assert (repo.count(beta), repo.count(beta, 1)) == (1, 0)
+        # Tenant beta asking for version 1 / 2 frames never sees acme's rows.
+        assert repo.load_frame(beta, 1).empty
+        assert repo.load_frame(beta, 2)["response_id"].tolist() == ["c"]
+        assert repo.list_page(beta, version=1) == []
+
+
+def test_list_page_pages_in_time_order(session_factory, setup):
+    acme, ids = setup["acme"]
+    rows = [row(f"p{i}", f"2024-05-0{i + 1}T12:00:00Z", {"q": str(i)}, {"n": str(i)}) for i in range(5)]
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, ids[1], 1, frame(list(reversed(rows))))
+        repo.insert_many(acme, ids[2], 2, frame([row("v2", "2024-05-01T00:00:00Z", {})]))
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        page = repo.list_page(acme, version=1, limit=2, offset=1)
+        everything = repo.list_page(acme, limit=100)
+    assert [p["response_id"] for p in page] == ["p1", "p2"]
+    assert page[0]["answers"] == {"q": "1"} and page[0]["attributes"] == {"n": "1"}
+    assert page[0]["collected_at"] == datetime(2024, 5, 2, 12, tzinfo=UTC)
+    assert page[0]["version"] == 1 and page[0]["customer_id"] == "c1"
+    assert page[0]["created_at"].utcoffset() == timedelta(0)
+    assert [p["response_id"] for p in everything] == ["v2", "p0", "p1", "p2", "p3", "p4"]
+
+
+def test_bulk_timestamps_compare_like_orm_timestamps(session_factory, setup):
+    """insert_many writes timestamps its own way; the same instant bound by the ORM type
+    must still match exactly (equal, not off by an offset or a format difference)."""
+    acme, ids = setup["acme"]
+    with unit_of_work(session_factory) as session:
+        repo = ResponseRepository(session)
+        repo.insert_many(acme, ids[1], 1, frame([row("t", "2024-05-01T10:00:00.250000+02:00", {})]))
+        exact = datetime(2024, 5, 1, 8, 0, 0, 250000, tzinfo=UTC)
+        assert repo.load_frame(acme, 1, start=exact, end=exact + timedelta(microseconds=1))[
+            "response_id"
+        ].tolist() == ["t"]
+        assert repo.load_frame(acme, 1, end=exact).empty
+        assert repo.list_page(acme)[0]["collected_at"] == exact
