@@ -10,9 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from core.db import (
+    ApiKeyRepository,
     ConfigVersionConflict,
     ConfigVersionRepository,
     TenantRepository,
+    UnknownApiKey,
     make_engine,
     make_session_factory,
     unit_of_work,
@@ -131,7 +133,20 @@ def test_losing_twice_gives_a_clear_error_and_keeps_the_transaction(session_fact
 def test_other_integrity_errors_are_not_mistaken_for_races(session_factory, tenants):
     with pytest.raises(IntegrityError):
         with unit_of_work(session_factory) as session:
-            ConfigVersionRepository(session).add(tenants[0], "a", {}, "x", created_by_key_id=424242)
+            ConfigVersionRepository(session).add(424242, "a", {}, "x")  # no such tenant
+
+
+def test_the_author_key_must_belong_to_the_tenant(session_factory, tenants):
+    acme, beta = tenants
+    with unit_of_work(session_factory) as session:
+        beta_key, _ = ApiKeyRepository(session).create(beta, "beta admin")
+        repo = ConfigVersionRepository(session)
+        with pytest.raises(UnknownApiKey):
+            repo.add(acme, "a", {}, "x", created_by_key_id=beta_key.id)
+        with pytest.raises(UnknownApiKey):
+            repo.add(acme, "a", {}, "x", created_by_key_id=424242)
+        assert repo.list(acme) == []
+        assert repo.add(beta, "b", {}, "x", created_by_key_id=beta_key.id).created_by_key_id == beta_key.id
 
 
 def test_concurrent_writers_both_get_a_number(migrated_db_url, tenants):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import IntegrityError
 
 from core.db import (
@@ -15,9 +16,11 @@ from core.db import (
     ResponseRepository,
     TenantRepository,
     UnknownConfigVersion,
+    make_engine,
+    make_session_factory,
     unit_of_work,
 )
-from core.db.repositories.responses import KEY_CHUNK
+from core.db.repositories import responses as responses_module
 from core.db.tables import ResponseRow
 
 UTC = timezone.utc
@@ -276,9 +279,11 @@ def test_bad_batches_are_refused_identically_on_both_databases(session_factory, 
         assert repo.count(acme) == 0
 
 
-def test_existing_keys_spans_chunks_and_stays_in_the_tenant(session_factory, setup):
+def test_existing_keys_spans_chunks_and_stays_in_the_tenant(session_factory, setup, monkeypatch):
     (acme, acme_ids), (beta, _) = setup["acme"], setup["beta"]
-    n = 2 * KEY_CHUNK + 7
+    monkeypatch.setattr(responses_module, "KEY_CHUNK", 100)
+    monkeypatch.setattr(responses_module, "PG_KEY_CHUNK", 100)
+    n = 2 * 100 + 7  # three chunks on either database
     stored = [f"k{i:05d}" for i in range(0, n, 2)]  # every other key
     batch = frame([row(k, "2024-05-01T00:00:00Z", {}) for k in stored])
     with unit_of_work(session_factory) as session:
@@ -341,3 +346,29 @@ def test_bulk_timestamps_compare_like_orm_timestamps(session_factory, setup):
         ].tolist() == ["t"]
         assert repo.load_frame(acme, 1, end=exact).empty
         assert repo.list_page(acme)[0]["collected_at"] == exact
+
+
+def test_times_survive_a_session_time_zone_other_than_utc(migrated_db_url, setup):
+    """A PostgreSQL session in Asia/Shanghai (+08:00) gets timestamptz values in +08:00;
+    they must still be written and read as the same UTC instants."""
+    acme, ids = setup["acme"]
+    url = make_url(migrated_db_url)
+    if url.get_backend_name() == "postgresql":
+        url = url.update_query_dict({"options": url.query["options"] + " -cTimeZone=Asia/Shanghai"})
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        with unit_of_work(factory) as session:
+            repo = ResponseRepository(session)
+            repo.insert_many(acme, ids[1], 1, frame([row("z", "2024-05-01T23:30:00Z", {"q": "1"})]))
+        with unit_of_work(factory) as session:
+            if url.get_backend_name() == "postgresql":
+                assert session.execute(text("SHOW TimeZone")).scalar() == "Asia/Shanghai"
+            repo = ResponseRepository(session)
+            loaded = repo.load_frame(acme, 1, start=datetime(2024, 5, 1, 23, 30, tzinfo=UTC))
+            listed = repo.list_page(acme)
+        assert loaded["collected_at"].tolist() == [pd.Timestamp("2024-05-01T23:30:00Z")]
+        assert listed[0]["collected_at"] == datetime(2024, 5, 1, 23, 30, tzinfo=UTC)
+        assert listed[0]["collected_at"].utcoffset() == timedelta(0)
+    finally:
+        engine.dispose()

@@ -11,6 +11,7 @@ from core.db.errors import (
     DuplicateResponseKey,
     InvalidSlug,
     SlugTaken,
+    UnknownApiKey,
     UnknownConfigVersion,
 )
 from core.db.migrate import current_revision, downgrade, head_revision, upgrade
@@ -35,6 +36,7 @@ __all__ = [
     "SlugTaken",
     "Tenant",
     "TenantRepository",
+    "UnknownApiKey",
     "UnknownConfigVersion",
     "current_revision",
     "downgrade",

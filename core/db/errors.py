@@ -21,3 +21,7 @@ class DuplicateResponseKey(ValueError):
 
 class UnknownConfigVersion(ValueError):
     """The config version does not exist in this tenant (or its number does not match)."""
+
+
+class UnknownApiKey(ValueError):
+    """The API key does not exist in this tenant."""

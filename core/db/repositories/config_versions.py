@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.errors import ConfigVersionConflict
+from core.db.errors import ConfigVersionConflict, UnknownApiKey
 from core.db.records import ConfigVersion
-from core.db.tables import ConfigVersionRow
+from core.db.tables import ApiKeyRow, ConfigVersionRow
 
 
 def checksum(yaml_text: str) -> str:
@@ -55,6 +55,8 @@ class ConfigVersionRepository:
         only one win. The loser retries once with a fresh number inside a savepoint (so the
         caller's transaction survives), then gives up with ConfigVersionConflict.
         """
+        if created_by_key_id is not None:
+            self._check_key(tenant_id, created_by_key_id)
         text = json.dumps(document, ensure_ascii=False, sort_keys=True)
         digest = checksum(yaml_text)
         for attempt in (1, 2):
@@ -81,6 +83,12 @@ class ConfigVersionRepository:
                         "twice; try again"
                     ) from exc
         raise AssertionError("unreachable")
+
+    def _check_key(self, tenant_id: int, key_id: int) -> None:
+        """The author must be a key of the same tenant (the FK alone allows any tenant's)."""
+        owner = self.session.scalar(select(ApiKeyRow.tenant_id).where(ApiKeyRow.id == key_id))
+        if owner != tenant_id:
+            raise UnknownApiKey(f"tenant {tenant_id} has no API key {key_id}")
 
     def _next_version(self, tenant_id: int) -> int:
         highest = self.session.scalar(

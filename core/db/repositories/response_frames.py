@@ -171,7 +171,7 @@ def parse_timestamps(values: Sequence, dialect_name: str) -> pd.DatetimeIndex:
     return pd.to_datetime(pd.Index(values, dtype=object), utc=True)
 
 
-def as_utc(moment: datetime) -> datetime:
+def require_aware(moment: datetime) -> datetime:
     """Reject naive bounds early, with a clearer message than the column type gives."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("time bounds must be tz-aware")
