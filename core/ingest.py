@@ -99,7 +99,9 @@ def read_csv_batch(data: bytes | str, iset: IndicatorSet) -> Batch:
 def batch_from_records(items: list, iset: IndicatorSet) -> Batch:
     """Build a batch from JSON items ``{response_id?, customer_id?, touchpoint?, collected_at?,
     attributes?: {...}, answers: {...}}``; structural problems are reported per item."""
-    errors: list[RowError] = []
+    errors: list[RowError] = [RowError(i, "responses", "each response must be an object") for i, item in enumerate(items) if type(item) is not dict]
+    if errors:
+        raise BatchError(errors)
     allowed = set(META_COLUMNS) | {"attributes", "answers"}
     frame = pd.DataFrame.from_records(items) if items else pd.DataFrame(columns=["answers"])
     for col in frame.columns:
@@ -205,9 +207,13 @@ def _text_column(meta: pd.DataFrame, col: str, n: int, errors: list[RowError], l
 
 def _scalar_text(s: pd.Series, field: str, errors: list[RowError]) -> pd.Series:
     """Strings stay (stripped), numbers become their text, blanks become None; lists/objects are errors."""
-    text = s.map(_as_text, na_action="ignore").astype(object)
-    bad = (text == _BAD).to_numpy()
-    errors.extend(RowError(int(r), field, "must be a string or a number") for r in np.flatnonzero(bad)[:MAX_ERRORS])
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        text = s.astype(object).where(s.notna(), None).str.strip()  # the common case, in C
+        bad = np.zeros(len(s), dtype=bool)
+    else:
+        text = s.map(_as_text, na_action="ignore").astype(object)
+        bad = (text == _BAD).to_numpy()
+        errors.extend(RowError(int(r), field, "must be a string or a number") for r in np.flatnonzero(bad)[:MAX_ERRORS])
     return text.where(text.notna() & ~bad & (text != ""), None)
 
 

@@ -17,9 +17,19 @@ class ResponseItemSchema(Schema):
     )
 
 
+class ItemList(fields.List):
+    """A JSON array passed through as is: its items are validated together, in bulk, by
+    core.ingest (a per-item marshmallow pass would cost more than storing them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        return value
+
+
 class IngestSchema(Schema):
     version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={"description": "Configuration version the answers were collected under; default the latest."})
-    responses = fields.List(
+    responses = ItemList(
         fields.Dict(),
         required=True,
         validate=validate.Length(min=1),
