@@ -32,7 +32,8 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 
 from core import operations  # noqa: E402
 from core.app import create_app  # noqa: E402
-from core.db import make_engine, make_session_factory, unit_of_work, upgrade  # noqa: E402
+from core.db import make_session_factory, unit_of_work, upgrade  # noqa: E402
+from core.db.engine import url_with_search_path  # noqa: E402
 from core.db.tables import ResponseRow  # noqa: E402
 from core.demo import synthetic_responses  # noqa: E402
 from core.ingest import batch_from_frame, prepare_rows  # noqa: E402
@@ -148,9 +149,7 @@ def main() -> None:
         print(f"PostgreSQL  skipped: not reachable ({exc.__class__.__name__})")
         return
     try:
-        from tests.db_fixtures import url_with_schema
-
-        run("PostgreSQL", url_with_schema(PG_URL, schema), args.rows)
+        run("PostgreSQL", url_with_search_path(PG_URL, schema), args.rows)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -22,6 +22,7 @@ SWAGGER_ASSETS = "/docs/assets/"
 def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:
     settings = load_settings(config)
     app = Flask("csm")
+    app.json.sort_keys = False  # keep scores in tree order, as the configuration lists them
     app.config.update(settings)
     app.config.update(
         API_TITLE="CSM customer-satisfaction API",
@@ -36,7 +37,6 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer csm_...`"}}},
             "security": [{"bearerAuth": []}],
         },
-        JSON_SORT_KEYS=False,
     )
     engine = make_engine(settings["DATABASE_URL"])
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from core.db import make_engine, make_session_factory, upgrade
+from core.db.engine import url_with_search_path
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_CONNECT_TIMEOUT_S = 2
@@ -72,10 +73,7 @@ DB_PARAMS = [
 ]
 
 
-def url_with_schema(base_url: str, schema: str) -> str:
-    """``base_url`` whose connections use ``schema`` (libpq ``options``, URL-encoded)."""
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
+url_with_schema = url_with_search_path
 
 
 @pytest.fixture(scope="session")

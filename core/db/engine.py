@@ -70,6 +70,13 @@ def _sqlite_engine(url: URL, begin: str, **kwargs) -> Engine:
     return engine
 
 
+def url_with_search_path(base_url: str | URL, schema: str) -> str:
+    """A PostgreSQL URL whose connections use ``schema`` (libpq ``options``, URL-encoded),
+    so every engine built from it (the app, the CLI, Alembic) lands in that schema."""
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to ``engine``.
 
