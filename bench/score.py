@@ -34,6 +34,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.model.standard_scales import SAT4
 from core.model import Indicator, IndicatorSet, Scale, ScaleOption  # noqa: E402
 from core.scoring import score  # noqa: E402
 
@@ -47,16 +48,6 @@ OPTIONS = ("A", "B", "C", "D")
 
 def indicator_set() -> IndicatorSet:
     """4 groups × 5 questions on a satisfied..dissatisfied scale; one question reversed."""
-    sat4 = Scale(
-        "sat4",
-        "ordinal",
-        (
-            ScaleOption("A", 4, "Satisfied", "满意", True),
-            ScaleOption("B", 3, "Fairly satisfied", "比较满意", True),
-            ScaleOption("C", 2, "Fairly dissatisfied", "不太满意"),
-            ScaleOption("D", 1, "Dissatisfied", "不满意"),
-        ),
-    )
     groups = []
     for gi, gw in enumerate(GROUP_WEIGHTS):
         questions = tuple(
@@ -70,7 +61,7 @@ def indicator_set() -> IndicatorSet:
             for qi, qw in enumerate(QUESTION_WEIGHTS)
         )
         groups.append(Indicator(f"G{gi + 1}", gw, children=questions))
-    return IndicatorSet("bench", tuple(groups), {"sat4": sat4})
+    return IndicatorSet("bench", tuple(groups), {"sat4": SAT4})
 
 
 def dataset(rows: int, iset: IndicatorSet, seed: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.model.standard_scales import SAT4
 from core.model import Indicator, IndicatorSet, Scale, ScaleOption
 from core.scoring import (
     AnswerValidationError,
@@ -25,21 +26,8 @@ from core.scoring import (
 NA = None
 
 
-def sat4() -> Scale:
-    return Scale(
-        "sat4",
-        "ordinal",
-        (
-            ScaleOption("A", 4, "Satisfied", "满意", True),
-            ScaleOption("B", 3, "Fairly satisfied", "比较满意", True),
-            ScaleOption("C", 2, "Fairly dissatisfied", "不太满意"),
-            ScaleOption("D", 1, "Dissatisfied", "不满意"),
-        ),
-    )
-
-
 SCALES = {
-    "sat4": sat4(),
+    "sat4": SAT4,
     "ten": Scale("ten", "numeric", min=0, max=10),
     "nps": Scale("nps", "nps"),
     "open": Scale("open", "text"),

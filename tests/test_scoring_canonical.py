@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.model.standard_scales import SAT4
 from core.model import Indicator, IndicatorSet, Scale, ScaleOption
 from core.scoring import AnswerError, canonicalise, score
 
@@ -14,19 +15,9 @@ NA = None
 
 def questionnaire() -> IndicatorSet:
     """Q sat4 (A..D), K five-point coded 1..5, N numeric 0..10, P nps, T open text."""
-    sat4 = Scale(
-        "sat4",
-        "ordinal",
-        (
-            ScaleOption("A", 4, "Satisfied", "满意", True),
-            ScaleOption("B", 3, "Fairly satisfied", "比较满意", True),
-            ScaleOption("C", 2, "Fairly dissatisfied", "不太满意"),
-            ScaleOption("D", 1, "Dissatisfied", "不满意"),
-        ),
-    )
     five = Scale("five", "ordinal", tuple(ScaleOption(str(i), i, f"level {i}") for i in range(1, 6)))
     scales = {
-        "sat4": sat4,
+        "sat4": SAT4,
         "five": five,
         "ten": Scale("ten", "numeric", min=0, max=10),
         "nps": Scale("nps", "nps"),
