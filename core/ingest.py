@@ -156,6 +156,7 @@ def prepare_rows(
             errors.append(RowError(row, f"answers.{col}", f"unknown question code (indicator set {iset.code!r} has: " + ", ".join(sorted(known)) + ")"))
     answers = batch.answers[[c for c in batch.answers.columns if c in known]]
 
+    answers = _refuse_non_scalars(answers, errors)
     canon, answer_errors = canonicalise(answers, iset)
     errors.extend(RowError(e.row, f"answers.{e.field}", e.reason) for e in answer_errors)
     uncounted = answer_errors.total - len(answer_errors)
@@ -172,10 +173,11 @@ def prepare_rows(
     for col, limit in (("response_id", MAX_ID_LENGTH), ("customer_id", MAX_ID_LENGTH), ("touchpoint", MAX_TOUCHPOINT_LENGTH)):
         values = _text_column(meta, col, n, errors, limit)
         out["response_key" if col == "response_id" else col] = values
+    unstorable = {col: _refuse_unstorable(out[col], "response_id" if col == "response_key" else col, errors) for col in ("response_key", "customer_id", "touchpoint")}
     keys = out["response_key"]
     dup = keys.notna() & keys.duplicated(keep="first")
     errors.extend(RowError(int(r), "response_id", f"duplicate response_id {keys.iloc[r]!r} in this batch") for r in np.flatnonzero(dup.to_numpy())[:MAX_ERRORS])
-    present = keys[keys.notna() & ~dup]
+    present = keys[keys.notna() & ~dup & ~unstorable["response_key"]]
     if stored_keys is not None and len(present):
         clash = stored_keys(present.tolist())
         rows = np.flatnonzero(keys.isin(clash).to_numpy() & ~dup.to_numpy())
@@ -187,6 +189,10 @@ def prepare_rows(
         if not isinstance(col, str) or not col.strip() or len(col) > 64:
             errors.append(RowError(0, f"attributes.{col}", "attribute names must be 1-64 characters"))
     attr_text = attrs.apply(lambda s: _scalar_text(s, f"attributes.{s.name}", errors)) if len(attrs.columns) else attrs
+    for col in text_codes:
+        _refuse_unstorable(canon[col], f"answers.{col}", errors)
+    for col in attr_text.columns:
+        _refuse_unstorable(attr_text[col], f"attributes.{col}", errors)
     if errors:
         errors.sort(key=lambda e: (e.row, e.field))
         raise BatchError(errors, total=len(errors) + uncounted)
@@ -226,6 +232,39 @@ def _as_text(v):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return _BAD
     return _number_text(v)
+
+
+_UNSTORABLE = r"[\x00\ud800-\udfff]"
+
+
+def _refuse_unstorable(s: pd.Series, field: str, errors: list[RowError]) -> np.ndarray:
+    """NUL characters and lone surrogates cannot be stored as UTF-8 text (PostgreSQL refuses NUL).
+
+    Returns the mask of refused rows.
+    """
+    bad = s.astype(object).where(s.notna(), "").astype(str).str.contains(_UNSTORABLE, regex=True).to_numpy()
+    errors.extend(RowError(int(r), field, "contains a NUL character or an unpaired surrogate") for r in np.flatnonzero(bad)[:MAX_ERRORS])
+    return bad
+
+
+_SCALAR_DTYPES = {"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"}
+
+
+def _refuse_non_scalars(answers: pd.DataFrame, errors: list[RowError]) -> pd.DataFrame:
+    """Answers are single values; a list or object in a cell is an error, and is blanked so
+    the rest of the batch can still be checked."""
+    out = answers
+    for col in answers.columns:
+        s = answers[col]
+        if pd.api.types.infer_dtype(s, skipna=True) in _SCALAR_DTYPES:
+            continue
+        bad = s.map(lambda v: isinstance(v, (list, dict, tuple, set)), na_action="ignore").fillna(False).astype(bool).to_numpy()
+        if bad.any():
+            errors.extend(RowError(int(r), f"answers.{col}", "must be a single value (an option code, a label or a number)") for r in np.flatnonzero(bad)[:MAX_ERRORS])
+            if out is answers:
+                out = answers.copy()
+            out[col] = s.where(~bad, None)
+    return out
 
 
 def _number_text(v) -> str:

@@ -279,3 +279,16 @@ def test_oversized_body_is_413(app, make_tenant):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     r = t.post("/api/v1/config/validate", data=b"#" * 2000, content_type="application/yaml")
     assert r.status_code == 413
+
+
+def test_out_of_range_ids_and_versions_are_4xx_not_500(make_tenant):
+    t = make_tenant("acme")
+    t.upload()
+    huge = 10**22
+    assert t.get(f"/api/v1/config/versions/{huge}").status_code == 404
+    assert t.delete(f"/api/v1/keys/{huge}").status_code == 404
+    assert t.get(f"/api/v1/scores?version={huge}").status_code == 422
+    assert t.post("/api/v1/responses", json={"responses": TWO, "version": huge}).status_code == 422
+    assert t.post(f"/api/v1/responses/csv?version={huge}", data=b"env_overall\nA\n", content_type="text/csv").status_code == 422
+    assert t.post("/api/v1/responses", data="{not json", content_type="application/json").status_code == 400
+    assert count(t) == 0

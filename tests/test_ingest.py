@@ -75,3 +75,15 @@ def test_stored_keys_are_refused_row_by_row():
     items = [{"response_id": "a", "answers": {"env_overall": "A"}}, {"response_id": "b", "answers": {"env_overall": "A"}}]
     found = problems(lambda: prepare_rows(batch_from_records(items, ISET), ISET, now=NOW, stored_keys=lambda keys: {"b"} & set(keys)))
     assert found == [(1, "response_id", "response_id 'b' is already stored")]
+
+
+def test_unstorable_and_non_scalar_values_are_refused_not_crashed_on():
+    items = [
+        {"response_id": "\ud800", "answers": {"env_overall": "A"}},
+        {"answers": {"env_overall": ["A"]}},
+        {"answers": {"env_overall": {"x": 1}}, "attributes": {"store": "a\x00b"}},
+    ]
+    found = problems(lambda: prepare_rows(batch_from_records(items, ISET), ISET, now=NOW, stored_keys=lambda keys: set()))
+    assert [(r, f) for r, f, _ in found] == [(0, "response_id"), (1, "answers.env_overall"), (2, "answers.env_overall"), (2, "attributes.store")]
+    assert found[0][2] == "contains a NUL character or an unpaired surrogate"
+    assert found[1][2] == "must be a single value (an option code, a label or a number)"

@@ -7,6 +7,10 @@ from flask_smorest import abort
 from marshmallow import Schema, fields
 
 
+# Largest id or version number a request may name (the databases' 32-bit integer range).
+MAX_ID = 2**31 - 1
+
+
 class ErrorSchema(Schema):
     """The one error shape: ``code``, ``status``, ``message`` and optional ``errors``."""
 

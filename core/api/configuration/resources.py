@@ -57,7 +57,7 @@ class Versions(MethodView):
         return {**asdict(version), "summary": config.summary()}
 
 
-@blp.route("/versions/<int:version>")
+@blp.route("/versions/<int(max=2147483647):version>")
 class VersionByNumber(MethodView):
     @blp.response(200, VersionDetailSchema)
     @tenant_required

@@ -29,7 +29,7 @@ class Keys(MethodView):
         return {"key": key, "api_key": plaintext}
 
 
-@blp.route("/keys/<int:key_id>")
+@blp.route("/keys/<int(max=2147483647):key_id>")
 class KeyById(MethodView):
     @blp.response(204)
     @tenant_required

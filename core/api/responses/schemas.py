@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from core.api.common import MAX_ID
+
 
 class ResponseItemSchema(Schema):
     """One survey response (documentation of the item shape; validated in bulk by core.ingest)."""
@@ -28,7 +30,7 @@ class ItemList(fields.List):
 
 
 class IngestSchema(Schema):
-    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={"description": "Configuration version the answers were collected under; default the latest."})
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version the answers were collected under; default the latest."})
     responses = ItemList(
         fields.Dict(),
         required=True,
@@ -38,7 +40,7 @@ class IngestSchema(Schema):
 
 
 class IngestQuerySchema(Schema):
-    version = fields.Integer(strict=False, validate=validate.Range(min=1), metadata={"description": "Configuration version; default the latest."})
+    version = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version; default the latest."})
 
 
 class IngestResultSchema(Schema):
@@ -47,7 +49,7 @@ class IngestResultSchema(Schema):
 
 
 class ListQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class StoredResponseSchema(Schema):

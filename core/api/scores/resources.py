@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from core import operations
 from core.api.auth import principal, tenant_required
-from core.api.common import document_errors
+from core.api.common import MAX_ID, document_errors
 from core.api.context import db
 from core.scoring import ScoringInputError
 
@@ -14,7 +14,7 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfact
 
 
 class ScoreQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Configuration version; default the latest. Responses are scored against the version they were collected under."})
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version; default the latest. Responses are scored against the version they were collected under."})
     start = fields.DateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time."})
     end = fields.DateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time."})
     by = fields.String(
