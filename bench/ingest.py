@@ -70,7 +70,7 @@ def payloads(iset, rows: int):
     meta = frame[["response_id", "customer_id", "touchpoint", "collected_at"]].to_dict(orient="records")
     attrs = frame[["segment", "region"]].to_dict(orient="records")
     for m, a, ans in zip(meta, attrs, answers):
-        items.append({**m, "attributes": a, "answers": {k: v for k, v in ans.items() if v is not None}})
+        items.append({**m, "attributes": a, "answers": {k: v for k, v in ans.items() if isinstance(v, str)}})
     return frame, items
 
 
