@@ -34,8 +34,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.model import Indicator, IndicatorSet  # noqa: E402
 from core.model.standard_scales import SAT4
-from core.model import Indicator, IndicatorSet, Scale, ScaleOption  # noqa: E402
 from core.scoring import score  # noqa: E402
 
 TOLERANCE = 1e-9

@@ -15,7 +15,7 @@ import pandas as pd
 
 from core import operations
 from core.config import ConfigError, load_config
-from core.ingest import BatchError, batch_from_frame, read_csv_batch
+from core.ingest import BatchError, read_csv_batch
 from core.scoring import AnswerValidationError, ScoringInputError, score
 from core.settings import load_settings
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pluggy
 
-from core.model import KPI, Industry, IndicatorTemplate, Rule, Scale, ServiceTier, Stage
+from core.model import KPI, IndicatorTemplate, Industry, Rule, Scale, ServiceTier, Stage
 
 PROJECT = "csm"
 hookspec = pluggy.HookspecMarker(PROJECT)

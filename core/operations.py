@@ -7,17 +7,22 @@ terminal, so both front ends behave identically.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-import json
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.config import TemplateLookup, TenantConfig, build_config, load_config
 from core.db.records import ApiKey, ConfigVersion, Tenant
-from core.db.repositories import ApiKeyRepository, ConfigVersionRepository, ResponseRepository, TenantRepository
+from core.db.repositories import (
+    ApiKeyRepository,
+    ConfigVersionRepository,
+    ResponseRepository,
+    TenantRepository,
+)
 from core.ingest import Batch, prepare_rows
 from core.scoring import score
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from core.config import ConfigError, MAX_BYTES, build_config, load_config, read_yaml
+from core.config import MAX_BYTES, ConfigError, build_config, load_config, read_yaml
 from core.model import ScaleKind
 from core.plugins import IndustryRegistry, get_plugin_manager
 

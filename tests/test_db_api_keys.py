@@ -9,7 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, select
 
-from core.db import ApiKeyRepository, ConfigVersionRepository, TenantRepository, unit_of_work
+from core.db import (
+    ApiKeyRepository,
+    ConfigVersionRepository,
+    TenantRepository,
+    unit_of_work,
+)
 from core.db.repositories.api_keys import parse_key
 from core.db.tables import ApiKeyRow
 

@@ -2,7 +2,16 @@
 
 import pytest
 
-from core.model import Indicator, IndicatorSet, ModelError, Scale, ScaleOption, Stage, Touchpoint, TouchpointCatalogue
+from core.model import (
+    Indicator,
+    IndicatorSet,
+    ModelError,
+    Scale,
+    ScaleOption,
+    Stage,
+    Touchpoint,
+    TouchpointCatalogue,
+)
 from core.model.standard_scales import SAT4, SAT5, SAT7
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.model import Indicator, IndicatorSet, Scale
 from core.model.standard_scales import SAT4
-from core.model import Indicator, IndicatorSet, Scale, ScaleOption
 from core.scoring import (
     AnswerValidationError,
     ScoringInputError,

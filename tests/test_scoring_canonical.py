@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model.standard_scales import SAT4
 from core.model import Indicator, IndicatorSet, Scale, ScaleOption
+from core.model.standard_scales import SAT4
 from core.scoring import AnswerError, canonicalise, score
 
 NA = None

@@ -6,7 +6,6 @@ from flask import request
 from flask_smorest import abort
 from marshmallow import Schema, fields
 
-
 # Largest id or version number a request may name (the databases' 32-bit integer range).
 MAX_ID = 2**31 - 1
 

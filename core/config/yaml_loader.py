@@ -126,5 +126,5 @@ def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
         return [_construct(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
+    except yaml.constructor.ConstructorError:
         raise _Refused(f"tag {node.tag!r} is not allowed", node.start_mark) from None

@@ -5,22 +5,22 @@ lives here. Objects are frozen dataclasses so a configuration version, once buil
 handed around (and cached) without anyone changing it underneath the others.
 """
 
-from core.model.errors import ModelError
-from core.model.scale import Scale, ScaleKind, ScaleOption
-from core.model.indicator import Indicator, IndicatorSet, Question
 from core.model.catalogue import (
     KPI,
     AttributeValue,
     Factor,
     IndicatorTemplate,
-    RespondentAttribute,
     Industry,
+    RespondentAttribute,
     Rule,
     ServiceTier,
     Stage,
     Touchpoint,
     TouchpointCatalogue,
 )
+from core.model.errors import ModelError
+from core.model.indicator import Indicator, IndicatorSet, Question
+from core.model.scale import Scale, ScaleKind, ScaleOption
 
 __all__ = [
     "KPI",

@@ -8,7 +8,13 @@ from flask_smorest import Blueprint, abort
 from core import operations
 from core.api.auth import principal, tenant_required
 from core.api.common import body_text, document_errors
-from core.api.configuration.schemas import CONFIG_BODY, ValidationResultSchema, VersionCreatedSchema, VersionDetailSchema, VersionSchema
+from core.api.configuration.schemas import (
+    CONFIG_BODY,
+    ValidationResultSchema,
+    VersionCreatedSchema,
+    VersionDetailSchema,
+    VersionSchema,
+)
 from core.api.context import db, state
 from core.config import ConfigError
 from core.db.repositories import ConfigVersionRepository

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint, abort
 from core.api.auth import principal, tenant_required
 from core.api.common import document_errors
 from core.api.context import db
-from core.api.keys.schemas import KeyCreateSchema, KeyCreatedSchema, KeySchema
+from core.api.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema
 from core.db.repositories import ApiKeyRepository
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys of the calling tenant. Keys are stored hashed and shown once.")

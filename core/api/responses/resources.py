@@ -8,7 +8,11 @@ from core import operations
 from core.api.auth import principal, tenant_required
 from core.api.common import document_errors
 from core.api.context import db, state
-from core.api.responses.schemas import IngestQuerySchema, IngestResultSchema, IngestSchema, ResponseItemSchema
+from core.api.responses.schemas import (
+    IngestQuerySchema,
+    IngestResultSchema,
+    IngestSchema,
+)
 from core.ingest import BatchError, batch_from_records, read_csv_batch
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Survey responses, scored against the configuration version they were collected under.")

@@ -7,7 +7,11 @@ from core import operations
 from core.api.auth import operator_required, principal, tenant_required
 from core.api.common import document_errors
 from core.api.context import db
-from core.api.tenants.schemas import TenantCreateSchema, TenantCreatedSchema, TenantSchema
+from core.api.tenants.schemas import (
+    TenantCreatedSchema,
+    TenantCreateSchema,
+    TenantSchema,
+)
 from core.db.errors import InvalidSlug, SlugTaken
 from core.db.repositories import TenantRepository
 

@@ -14,7 +14,17 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ARRAY, Connection, String, any_, bindparam, func, insert, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,10 +32,10 @@ from core.db.base import utcnow
 from core.db.errors import DuplicateResponseKey, UnknownConfigVersion
 from core.db.repositories.response_frames import (
     PreparedRows,
-    require_aware,
     build_frame,
     parse_timestamps,
     prepare_rows,
+    require_aware,
 )
 from core.db.tables import ConfigVersionRow, ResponseRow
 
