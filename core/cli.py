@@ -162,7 +162,7 @@ def create_tenant(ctx: Context, slug: str, name: str):
 
     try:
         with ctx.unit_of_work() as session:
-            tenant, _key, plaintext = operations.create_tenant(session, slug, name)
+            tenant, _key, plaintext = operations.create_tenant(session, slug, name, actor=operations.CLI)
     except (InvalidSlug, SlugTaken) as exc:
         fail(f"slug: {exc}")
     click.echo(f"tenant {tenant.slug} created; API key (store it now, it is not shown again):\n{plaintext}")

@@ -57,7 +57,7 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
             tenants = TenantRepository(session)
             tenant = tenants.get_by_slug(slug)
             if tenant is None:
-                tenant, _key, keys[slug] = operations.create_tenant(session, slug, spec["name"], key_name="demo key")
+                tenant, _key, keys[slug] = operations.create_tenant(session, slug, spec["name"], key_name="demo key", actor=operations.CLI)
                 echo(f"{slug}: tenant created")
             elif slug not in keys or ApiKeyRepository(session).authenticate(keys[slug]) is None:
                 _key, keys[slug] = ApiKeyRepository(session).create(tenant.id, "demo key", role="admin")

@@ -19,11 +19,13 @@ from core.config import TemplateLookup, TenantConfig, build_config, load_config
 from core.db.records import ApiKey, ConfigVersion, Tenant
 from core.db.repositories import (
     ApiKeyRepository,
+    AuditRepository,
     ConfigVersionRepository,
     ResponseRepository,
     TenantRepository,
 )
 from core.ingest import Batch, prepare_rows
+from core.roles import ADMIN
 from core.scoring import score
 
 
@@ -32,16 +34,60 @@ class NotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who performs an operation, for the audit log: an API key, the operator, or the CLI."""
+
+    label: str
+    key_id: int | None = None
+
+    @classmethod
+    def key(cls, key_id: int) -> "Actor":
+        return cls(f"key {key_id}", key_id)
+
+
+OPERATOR = Actor("operator")
+CLI = Actor("cli")
+
+
+def audit(session: Session, tenant_id: int, actor: Actor, action: str, target: str = "", **details) -> None:
+    AuditRepository(session).record(tenant_id, action, actor=actor.label, actor_key_id=actor.key_id, target=target, details=details)
+
+
+@dataclass(frozen=True)
 class IngestResult:
     accepted: int
     version: int
 
 
-def create_tenant(session: Session, slug: str, name: str, key_name: str = "first admin key") -> tuple[Tenant, ApiKey, str]:
+def create_tenant(session: Session, slug: str, name: str, key_name: str = "first admin key", actor: Actor = OPERATOR) -> tuple[Tenant, ApiKey, str]:
     """A new tenant and its first admin key (the plaintext is returned once, never stored)."""
     tenant = TenantRepository(session).create(slug, name)
-    key, plaintext = ApiKeyRepository(session).create(tenant.id, key_name, role="admin")
+    key, plaintext = ApiKeyRepository(session).create(tenant.id, key_name, role=ADMIN)
+    audit(session, tenant.id, actor, "tenant.create", slug, name=name)
+    audit(session, tenant.id, actor, "key.create", f"key {key.id}", name=key_name, role=ADMIN)
     return tenant, key, plaintext
+
+
+def create_key(session: Session, tenant_id: int, name: str, role: str, actor: Actor, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    key, plaintext = ApiKeyRepository(session).create(tenant_id, name, role=role, expires_at=expires_at)
+    audit(session, tenant_id, actor, "key.create", f"key {key.id}", name=name, role=role, expires_at=expires_at)
+    return key, plaintext
+
+
+def revoke_key(session: Session, tenant_id: int, key_id: int, actor: Actor) -> None:
+    if not ApiKeyRepository(session).revoke(tenant_id, key_id):
+        raise NotFound(f"key {key_id} not found")
+    audit(session, tenant_id, actor, "key.revoke", f"key {key_id}")
+
+
+def change_role(session: Session, tenant_id: int, key_id: int, role: str, actor: Actor) -> ApiKey:
+    repo = ApiKeyRepository(session)
+    before = repo.get(tenant_id, key_id)
+    if before is None:
+        raise NotFound(f"key {key_id} not found")
+    after = repo.set_role(tenant_id, key_id, role)
+    audit(session, tenant_id, actor, "key.role_change", f"key {key_id}", before=before.role, after=role)
+    return after
 
 
 def validate_config(text: str | bytes, file: str | None, templates: TemplateLookup) -> TenantConfig:
@@ -49,13 +95,14 @@ def validate_config(text: str | bytes, file: str | None, templates: TemplateLook
     return load_config(text, file, templates)
 
 
-def upload_config(session: Session, tenant_id: int, text: str | bytes, file: str | None, templates: TemplateLookup, key_id: int | None = None) -> tuple[ConfigVersion, TenantConfig]:
+def upload_config(session: Session, tenant_id: int, text: str | bytes, file: str | None, templates: TemplateLookup, actor: Actor = CLI) -> tuple[ConfigVersion, TenantConfig]:
     """Validate and store a configuration as the tenant's next immutable version."""
     config = load_config(text, file, templates)
     yaml_text = text.decode("utf-8") if isinstance(text, bytes) else text
     version = ConfigVersionRepository(session).add(
-        tenant_id, yaml_text, config.document, config.indicator_set.code, created_by_key_id=key_id
+        tenant_id, yaml_text, config.document, config.indicator_set.code, created_by_key_id=actor.key_id
     )
+    audit(session, tenant_id, actor, "config.upload", f"version {version.version}", indicator_set=version.indicator_set_code, checksum=version.checksum)
     return version, config
 
 

@@ -9,7 +9,9 @@ from sqlalchemy import inspect, make_url, text
 from core.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from core.db.base import Base
 
-APP_TABLES = {"tenants", "api_keys", "config_versions", "responses"}
+APP_TABLES = {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys"}
+# the newest migration; bump it with every new revision
+HEAD = "0002"
 
 
 def _tables(url: str) -> set[str]:
@@ -25,7 +27,7 @@ def test_upgrade_downgrade_upgrade(db_url):
     assert not (_tables(db_url) & APP_TABLES)
 
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0001"
+    assert current_revision(db_url) == head_revision() == HEAD
     assert APP_TABLES <= _tables(db_url)
 
     downgrade(db_url)
@@ -33,7 +35,7 @@ def test_upgrade_downgrade_upgrade(db_url):
     assert not (_tables(db_url) & APP_TABLES)
 
     upgrade(db_url)
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == HEAD
     engine = make_engine(db_url)
     try:
         with engine.begin() as connection:
@@ -47,7 +49,7 @@ def test_upgrade_accepts_an_engine(db_url):
     engine = make_engine(db_url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
         assert APP_TABLES <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()

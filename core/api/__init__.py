@@ -2,6 +2,7 @@
 
 from flask_smorest import Api
 
+from core.api.audit.resources import blp as audit
 from core.api.configuration.resources import blp as configuration
 from core.api.industries.resources import blp as industries
 from core.api.keys.resources import blp as keys
@@ -10,7 +11,7 @@ from core.api.responses.schemas import ResponseItemSchema
 from core.api.scores.resources import blp as scores
 from core.api.tenants.resources import blp as tenants
 
-BLUEPRINTS = (tenants, keys, industries, configuration, responses, scores)
+BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores)
 
 
 def register_api(api: Api) -> None:

@@ -16,6 +16,7 @@ from flask_smorest import abort
 from core.api.context import db, state
 from core.db.records import AuthenticatedKey
 from core.db.repositories import ApiKeyRepository
+from core.roles import VIEWER, allows
 
 
 def _bearer() -> str | None:
@@ -26,8 +27,14 @@ def _bearer() -> str | None:
     return token.strip()
 
 
-def tenant_required(view):
-    """Run the view only for a valid, unrevoked tenant key; sets ``g.principal``."""
+def tenant_required(view=None, *, role: str = VIEWER):
+    """Run the view only for a valid, unrevoked, unexpired tenant key whose role is at least
+    ``role`` (401 without a valid key, 403 with too weak a role); sets ``g.principal``.
+
+    Use as ``@tenant_required`` (any role) or ``@tenant_required(role=ADMIN)``.
+    """
+    if view is None:
+        return functools.partial(tenant_required, role=role)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -37,9 +44,12 @@ def tenant_required(view):
         principal = ApiKeyRepository(db()).authenticate(token)
         if principal is None:
             abort(401, message="invalid, revoked or expired API key")
+        if not allows(principal.role, role):
+            abort(403, message=f"a key with role {principal.role!r} may not do this; it needs role {role!r} or higher")
         g.principal = principal
         return view(*args, **kwargs)
 
+    wrapper.csm_role = role
     return wrapper
 
 

@@ -56,3 +56,17 @@ class ConfigVersion:
     checksum: str
     created_at: datetime
     created_by_key_id: int | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audited change: who (key id and a readable actor), when, what, on which target."""
+
+    id: int
+    tenant_id: int
+    at: datetime
+    actor_key_id: int | None
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]

@@ -98,3 +98,34 @@ class ResponseRow(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
     )
+
+
+class AuditEventRow(TenantScoped, Base):
+    """Who changed what, when, and with which key: config uploads, key and role changes,
+    deletions. Append-only; readable by the tenant's admins."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the key may be deleted later
+    actor: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    target: Mapped[str] = mapped_column(String(NAME_LENGTH), default="", server_default=text("''"))
+    details: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+
+
+class IdempotencyKeyRow(TenantScoped, Base):
+    """One ``Idempotency-Key`` of a tenant: the request it guarded and, once done, its answer."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request is in flight
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from core.api.configuration.schemas import (
 from core.api.context import db, state
 from core.config import ConfigError
 from core.db.repositories import ConfigVersionRepository
+from core.roles import ADMIN, INTEGRATOR
 
 blp = Blueprint("configuration", __name__, url_prefix="/api/v1/config", description="Indicator-set configuration in YAML, stored as numbered, immutable versions.")
 
@@ -30,7 +31,7 @@ def _config_errors(exc: ConfigError):
 class Validate(MethodView):
     @blp.doc(requestBody=CONFIG_BODY)
     @blp.response(200, ValidationResultSchema)
-    @tenant_required
+    @tenant_required(role=INTEGRATOR)
     def post(self):
         """Check a configuration without storing it; 422 lists every problem with path and line."""
         text, filename = body_text()
@@ -51,13 +52,13 @@ class Versions(MethodView):
 
     @blp.doc(requestBody=CONFIG_BODY)
     @blp.response(201, VersionCreatedSchema)
-    @tenant_required
+    @tenant_required(role=ADMIN)
     def post(self):
         """Validate and store a configuration as the next version; responses pushed afterwards are collected under it."""
         text, filename = body_text()
         who = principal()
         try:
-            version, config = operations.upload_config(db(), who.tenant_id, text, filename or "config.yaml", state().registry.template, key_id=who.key_id)
+            version, config = operations.upload_config(db(), who.tenant_id, text, filename or "config.yaml", state().registry.template, actor=operations.Actor.key(who.key_id))
         except ConfigError as exc:
             _config_errors(exc)
         return {**asdict(version), "summary": config.summary()}
@@ -75,7 +76,7 @@ class VersionByNumber(MethodView):
         return found
 
 
-document_errors(blp, Validate.post, 401, 413, 422)
+document_errors(blp, Validate.post, 401, 403, 413, 422)
 document_errors(blp, Versions.get, 401)
-document_errors(blp, Versions.post, 401, 413, 422)
+document_errors(blp, Versions.post, 401, 403, 413, 422)
 document_errors(blp, VersionByNumber.get, 401, 404)

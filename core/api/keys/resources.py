@@ -1,44 +1,63 @@
-"""API keys of the calling tenant: list, create, revoke."""
+"""API keys of the calling tenant: list, create, change role, revoke (admins only)."""
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from core import operations
 from core.api.auth import principal, tenant_required
-from core.api.common import document_errors
+from core.api.common import MAX_ID, document_errors
 from core.api.context import db
-from core.api.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema
+from core.api.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema, KeyUpdateSchema
 from core.db.repositories import ApiKeyRepository
+from core.roles import ADMIN
 
-blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys of the calling tenant. Keys are stored hashed and shown once.")
+blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys of the calling tenant. Keys are stored hashed and shown once; every change is audited.")
+
+
+def _actor():
+    return operations.Actor.key(principal().key_id)
 
 
 @blp.route("/keys")
 class Keys(MethodView):
     @blp.response(200, KeySchema(many=True))
-    @tenant_required
+    @tenant_required(role=ADMIN)
     def get(self):
         """List this tenant's keys (never their secrets)."""
         return ApiKeyRepository(db()).list(principal().tenant_id)
 
     @blp.arguments(KeyCreateSchema)
     @blp.response(201, KeyCreatedSchema)
-    @tenant_required
+    @tenant_required(role=ADMIN)
     def post(self, body):
-        """Create another key for this tenant."""
-        key, plaintext = ApiKeyRepository(db()).create(principal().tenant_id, body["name"], role="admin")
+        """Create a key with a role (viewer, integrator or admin) and an optional expiry."""
+        key, plaintext = operations.create_key(db(), principal().tenant_id, body["name"], body["role"], _actor(), body["expires_at"])
         return {"key": key, "api_key": plaintext}
 
 
-@blp.route("/keys/<int(max=2147483647):key_id>")
+@blp.route(f"/keys/<int(max={MAX_ID}):key_id>")
 class KeyById(MethodView):
+    @blp.arguments(KeyUpdateSchema)
+    @blp.response(200, KeySchema)
+    @tenant_required(role=ADMIN)
+    def patch(self, body, key_id):
+        """Change a key's role; takes effect on the key's next request."""
+        try:
+            return operations.change_role(db(), principal().tenant_id, key_id, body["role"], _actor())
+        except operations.NotFound as exc:
+            abort(404, message=str(exc))
+
     @blp.response(204)
-    @tenant_required
+    @tenant_required(role=ADMIN)
     def delete(self, key_id):
         """Revoke a key of this tenant; it stops working at once."""
-        if not ApiKeyRepository(db()).revoke(principal().tenant_id, key_id):
-            abort(404, message=f"key {key_id} not found")
+        try:
+            operations.revoke_key(db(), principal().tenant_id, key_id, _actor())
+        except operations.NotFound as exc:
+            abort(404, message=str(exc))
 
 
-document_errors(blp, Keys.get, 401)
-document_errors(blp, Keys.post, 401, 422)
-document_errors(blp, KeyById.delete, 401, 404)
+document_errors(blp, Keys.get, 401, 403)
+document_errors(blp, Keys.post, 401, 403, 422)
+document_errors(blp, KeyById.patch, 401, 403, 404, 422)
+document_errors(blp, KeyById.delete, 401, 403, 404)

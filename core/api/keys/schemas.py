@@ -1,10 +1,24 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from core.api.tenants.schemas import KeySchema
+from core.roles import ROLES, VIEWER
 
 
 class KeyCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(load_default=VIEWER, validate=validate.OneOf(ROLES), metadata={"description": "viewer (default), integrator or admin"})
+    expires_at = fields.AwareDateTime(load_default=None, metadata={"description": "When the key stops working (ISO 8601 with a time zone)."})
+
+    @validates("expires_at")
+    def _future(self, value, **kwargs):
+        from datetime import datetime, timezone
+
+        if value is not None and value <= datetime.now(timezone.utc):
+            raise ValidationError("must lie in the future")
+
+
+class KeyUpdateSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
 class KeyCreatedSchema(Schema):
@@ -12,4 +26,4 @@ class KeyCreatedSchema(Schema):
     api_key = fields.String(metadata={"description": "The new key. Shown once; store it now."})
 
 
-__all__ = ["KeyCreateSchema", "KeyCreatedSchema", "KeySchema"]
+__all__ = ["KeyCreateSchema", "KeyCreatedSchema", "KeySchema", "KeyUpdateSchema"]

@@ -13,6 +13,7 @@ from core.api.responses.schemas import (
     IngestResultSchema,
     IngestSchema,
 )
+from core.roles import INTEGRATOR
 from core.ingest import BatchError, batch_from_records, read_csv_batch
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Survey responses, scored against the configuration version they were collected under.")
@@ -53,7 +54,7 @@ def _check_size(n: int):
 class Responses(MethodView):
     @blp.arguments(IngestSchema)
     @blp.response(201, IngestResultSchema)
-    @tenant_required
+    @tenant_required(role=INTEGRATOR)
     def post(self, body):
         """Ingest up to 10,000 responses as JSON; every problem is reported by row and field and nothing is stored unless all are valid."""
         items = body["responses"]
@@ -66,7 +67,7 @@ class ResponsesCsv(MethodView):
     @blp.arguments(IngestQuerySchema, location="query")
     @blp.doc(requestBody=CSV_BODY)
     @blp.response(201, IngestResultSchema)
-    @tenant_required
+    @tenant_required(role=INTEGRATOR)
     def post(self, query):
         """Upload responses as CSV (all or nothing); errors name the data row (0 = first row after the header) and column."""
         upload = request.files.get("file")
@@ -80,5 +81,5 @@ class ResponsesCsv(MethodView):
         return _ingest(batch_of, query.get("version"))
 
 
-document_errors(blp, Responses.post, 401, 409, 413, 422)
-document_errors(blp, ResponsesCsv.post, 401, 409, 413, 422)
+document_errors(blp, Responses.post, 401, 403, 409, 413, 422)
+document_errors(blp, ResponsesCsv.post, 401, 403, 409, 413, 422)

@@ -26,7 +26,7 @@ class Tenants(MethodView):
     def post(self, body):
         """Create a tenant and its first admin API key (operator key required)."""
         try:
-            tenant, key, plaintext = operations.create_tenant(db(), body["slug"], body["name"])
+            tenant, key, plaintext = operations.create_tenant(db(), body["slug"], body["name"], actor=operations.OPERATOR)
         except SlugTaken:
             abort(409, message=f"a tenant with slug {body['slug']!r} already exists", errors={"slug": ["already taken"]})
         except InvalidSlug as exc:

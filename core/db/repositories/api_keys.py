@@ -153,6 +153,15 @@ class ApiKeyRepository:
             self.session.flush()
         return True
 
+    def set_role(self, tenant_id: int, key_id: int, role: str) -> ApiKey | None:
+        """Change a key's role; None if the tenant has no such key."""
+        row = self._row(tenant_id, key_id)
+        if row is None:
+            return None
+        row.role = role
+        self.session.flush()
+        return to_api_key(row)
+
     def _row(self, tenant_id: int, key_id: int) -> ApiKeyRow | None:
         return self.session.scalars(
             select(ApiKeyRow).where(ApiKeyRow.tenant_id == tenant_id, ApiKeyRow.id == key_id)
