@@ -11,12 +11,27 @@ from flask_smorest import Api
 
 from core import __version__
 from core.api import register_api
+from core.api.common import ErrorSchema
 from core.api.context import CsmState, install_request_session
 from core.db.engine import make_engine, make_session_factory
 from core.plugins import IndustryRegistry, get_plugin_manager
 from core.settings import load_settings
 
 SWAGGER_ASSETS = "/docs/assets/"
+
+
+class CsmApi(Api):
+    """flask-smorest's Api, with error responses that keep the exception's own headers
+    (``Allow`` on 405, ``Retry-After`` on 429) and always carry a message. Its error schema
+    allows ``errors`` to be a list (row-level batch errors) as well as a mapping."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        payload, code, headers = super().handle_http_exception(error)
+        own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        payload.setdefault("message", error.description)
+        return payload, code, {**own, **(headers or {})}
 
 
 def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:
@@ -48,6 +63,11 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
         """Swagger UI's files, served from the installed package so /docs works offline."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
-    api = Api(app)
+    api = CsmApi(app)
+    # The X-Pagination header carries JSON text; document it as the string it is on the wire.
+    api.spec.components.headers_lazy["PAGINATION"] = {
+        "description": "Pagination metadata, as JSON text with the fields of PaginationMetadata.",
+        "schema": {"type": "string"},
+    }
     register_api(api)
     return app

@@ -225,6 +225,36 @@ def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
     _print_result(result, fmt)
 
 
+
+@main.command("export")
+@click.option("--tenant", required=True, help="Tenant slug.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path), help="The zip archive to write.")
+@click.pass_obj
+def export_cmd(ctx: Context, tenant: str, out: Path):
+    """Export everything a tenant owns as one zip archive (see GET /api/v1/tenant/export)."""
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with ctx.unit_of_work() as session, partial.open("wb") as file:
+            manifest = operations.export_tenant(session, ctx.tenant_id(session, tenant), file, operations.CLI)
+        partial.replace(out)  # a failed export never leaves a truncated archive under the name asked for
+    finally:
+        partial.unlink(missing_ok=True)
+    counts = manifest["counts"]
+    click.echo(f"{tenant}: exported to {out}: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()))
+
+
+@main.command("delete-tenant")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Confirm: delete the tenant and all its data, irreversibly.")
+@click.pass_obj
+def delete_tenant(ctx: Context, slug: str, yes: bool):
+    """Delete a tenant and everything it owns (keys, configurations, responses, audit log)."""
+    if not yes:
+        fail(f"this deletes tenant {slug!r} and all its data, irreversibly; export it first (csm export --tenant {slug} --out FILE.zip), then add --yes")
+    with ctx.unit_of_work() as session:
+        deleted = operations.delete_tenant(session, ctx.tenant_id(session, slug), slug, operations.CLI)
+    click.echo(f"tenant {slug} deleted: " + ", ".join(f"{n} {table}" for table, n in deleted.rows.items()))
+
 @main.command("seed-demo")
 @click.option("--responses", "count", type=int, default=3000, show_default=True, help="Synthetic responses per demo tenant.")
 @click.pass_obj

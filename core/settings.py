@@ -22,9 +22,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PAGE_SIZE": 1000,
     # Where `csm seed-demo` keeps the demo tenants' keys (default: beside the SQLite file, else var/).
     "DEMO_KEYS_FILE": None,
+    # How long an Idempotency-Key and the answer it recorded are kept (at least this long;
+    # expired keys are purged lazily, when the tenant next claims a key).
+    "IDEMPOTENCY_TTL_HOURS": 24,
+    # An in-flight claim older than this is taken to be abandoned (its request crashed)
+    # and a retry may take it over; well above the time any ingest takes.
+    "IDEMPOTENCY_LEASE_SECONDS": 300,
 }
 
-_INT_KEYS = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "PAGE_SIZE", "MAX_PAGE_SIZE"}
+_INT_KEYS = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "PAGE_SIZE", "MAX_PAGE_SIZE", "IDEMPOTENCY_TTL_HOURS", "IDEMPOTENCY_LEASE_SECONDS"}
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -144,6 +144,11 @@ def test_hostile_and_broken_yaml_is_refused_precisely(text, expected):
     assert issues(text) == [expected]
 
 
+def test_control_characters_are_refused_not_crashed_on():
+    found = issues("version: 1\nname: a\x1fb\n")
+    assert len(found) == 1 and found[0].startswith("t.yaml: (document): invalid YAML: unacceptable character #x001f")
+
+
 def test_oversized_document_is_refused_before_parsing():
     text = "version: 1\n#" + "x" * MAX_BYTES
     assert issues(text) == [f"t.yaml: (document): document is larger than the limit of {MAX_BYTES} bytes"]

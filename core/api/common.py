@@ -20,22 +20,37 @@ class ErrorSchema(Schema):
 
 
 AUTH_RESPONSES = {401: "Missing, invalid, revoked or expired API key."}
+_ERROR_SCHEMA_INSTANCE = ErrorSchema()
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request.",
+    401: AUTH_RESPONSES[401],
+    403: "The key may not do this.",
+    404: "Not found in this tenant.",
+    409: "Conflicts with stored data or with a request still in flight.",
+    413: "Request body too large.",
+    422: "Invalid input; `errors` names each bad field.",
+    429: "Too many requests for this key; retry after `Retry-After` seconds.",
+}
 
 
 def document_errors(blp, view, *codes: int):
-    """Attach the shared error schema to the listed status codes of ``view``."""
-    descriptions = {
-        400: "Malformed request.",
-        401: AUTH_RESPONSES[401],
-        403: "The key may not do this.",
-        404: "Not found in this tenant.",
-        409: "Conflicts with stored data.",
-        413: "Request body too large.",
-        422: "Invalid input; `errors` names each bad field.",
-    }
+    """Document the shared error shape for the listed status codes of a MethodView method.
+
+    flask-smorest copies a view's documentation when ``@blp.route`` registers the class, so
+    this adds to the blueprint's stored copy (endpoint = the class name, as registered).
+    """
+    endpoint, _, method = view.__qualname__.partition(".")
+    responses = blp._docs[endpoint][method].setdefault("response", {}).setdefault("responses", {})
     for code in codes:
-        view = blp.alt_response(code, schema=ErrorSchema, description=descriptions[code])(view)
+        entries = responses.setdefault(code, [])
+        if not any(e.get("schema") is _ERROR_SCHEMA for e in entries):
+            entries.append({"schema": _ERROR_SCHEMA, "description": ERROR_DESCRIPTIONS[code], "content_type": None})
     return view
+
+
+_ERROR_SCHEMA = _ERROR_SCHEMA_INSTANCE
 
 
 def body_text(field: str = "yaml") -> tuple[str, str | None]:

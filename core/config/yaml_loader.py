@@ -80,7 +80,10 @@ def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
             raise ConfigError([ConfigIssue((), f"document is not valid UTF-8 (byte {exc.start})", None, file)]) from None
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise ConfigError([ConfigIssue((), f"document is larger than the limit of {MAX_BYTES} bytes", None, file)])
-    loader = _GuardedLoader(text)
+    try:
+        loader = _GuardedLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise ConfigError([ConfigIssue((), f"invalid YAML: {exc}", None, file)]) from None
     try:
         node = loader.get_single_node()
         if node is None:

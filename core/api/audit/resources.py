@@ -25,9 +25,9 @@ class AuditEventSchema(Schema):
 
 @blp.route("/audit")
 class Audit(MethodView):
+    @tenant_required(role=ADMIN)
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate()
-    @tenant_required(role=ADMIN)
     def get(self, pagination_parameters):
         """Who changed what, when, and with which key."""
         repo = AuditRepository(db())

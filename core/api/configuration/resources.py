@@ -29,9 +29,9 @@ def _config_errors(exc: ConfigError):
 
 @blp.route("/validate")
 class Validate(MethodView):
+    @tenant_required(role=INTEGRATOR)
     @blp.doc(requestBody=CONFIG_BODY)
     @blp.response(200, ValidationResultSchema)
-    @tenant_required(role=INTEGRATOR)
     def post(self):
         """Check a configuration without storing it; 422 lists every problem with path and line."""
         text, filename = body_text()
@@ -44,15 +44,15 @@ class Validate(MethodView):
 
 @blp.route("/versions")
 class Versions(MethodView):
-    @blp.response(200, VersionSchema(many=True))
     @tenant_required
+    @blp.response(200, VersionSchema(many=True))
     def get(self):
         """List this tenant's configuration versions, oldest first."""
         return ConfigVersionRepository(db()).list(principal().tenant_id)
 
+    @tenant_required(role=ADMIN)
     @blp.doc(requestBody=CONFIG_BODY)
     @blp.response(201, VersionCreatedSchema)
-    @tenant_required(role=ADMIN)
     def post(self):
         """Validate and store a configuration as the next version; responses pushed afterwards are collected under it."""
         text, filename = body_text()
@@ -66,8 +66,8 @@ class Versions(MethodView):
 
 @blp.route("/versions/<int(max=2147483647):version>")
 class VersionByNumber(MethodView):
-    @blp.response(200, VersionDetailSchema)
     @tenant_required
+    @blp.response(200, VersionDetailSchema)
     def get(self, version):
         """One version: the YAML as uploaded and the resolved document."""
         found = ConfigVersionRepository(db()).get(principal().tenant_id, version)

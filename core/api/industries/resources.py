@@ -38,8 +38,8 @@ def _known(code: str):
 
 @blp.route("/industries")
 class Industries(MethodView):
-    @blp.response(200, IndustrySchema(many=True))
     @tenant_required
+    @blp.response(200, IndustrySchema(many=True))
     def get(self):
         """List the industries of all installed plugins."""
         return list(state().registry.industries().values())
@@ -47,8 +47,8 @@ class Industries(MethodView):
 
 @blp.route("/industries/<code>")
 class IndustryByCode(MethodView):
-    @blp.response(200, CatalogueSchema)
     @tenant_required
+    @blp.response(200, CatalogueSchema)
     def get(self, code):
         """One industry's full catalogue."""
         _known(code)
@@ -57,8 +57,8 @@ class IndustryByCode(MethodView):
 
 @blp.route("/industries/<code>/templates/<template>")
 class TemplateByCode(MethodView):
-    @blp.response(200, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format.")
     @tenant_required
+    @blp.response(200, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format.")
     def get(self, code, template):
         """An indicator-set template as YAML, ready to copy or use by reference."""
         _known(code)

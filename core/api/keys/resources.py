@@ -20,15 +20,15 @@ def _actor():
 
 @blp.route("/keys")
 class Keys(MethodView):
-    @blp.response(200, KeySchema(many=True))
     @tenant_required(role=ADMIN)
+    @blp.response(200, KeySchema(many=True))
     def get(self):
         """List this tenant's keys (never their secrets)."""
         return ApiKeyRepository(db()).list(principal().tenant_id)
 
+    @tenant_required(role=ADMIN)
     @blp.arguments(KeyCreateSchema)
     @blp.response(201, KeyCreatedSchema)
-    @tenant_required(role=ADMIN)
     def post(self, body):
         """Create a key with a role (viewer, integrator or admin) and an optional expiry."""
         key, plaintext = operations.create_key(db(), principal().tenant_id, body["name"], body["role"], _actor(), body["expires_at"])
@@ -37,9 +37,9 @@ class Keys(MethodView):
 
 @blp.route(f"/keys/<int(max={MAX_ID}):key_id>")
 class KeyById(MethodView):
+    @tenant_required(role=ADMIN)
     @blp.arguments(KeyUpdateSchema)
     @blp.response(200, KeySchema)
-    @tenant_required(role=ADMIN)
     def patch(self, body, key_id):
         """Change a key's role; takes effect on the key's next request."""
         try:
@@ -47,8 +47,8 @@ class KeyById(MethodView):
         except operations.NotFound as exc:
             abort(404, message=str(exc))
 
-    @blp.response(204)
     @tenant_required(role=ADMIN)
+    @blp.response(204)
     def delete(self, key_id):
         """Revoke a key of this tenant; it stops working at once."""
         try:

@@ -1,10 +1,12 @@
 """Survey responses: bulk JSON ingest, CSV upload, listing. Ingest is all or nothing."""
 
+from datetime import timedelta
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from core import operations
+from core import idempotency, operations
 from core.api.auth import principal, tenant_required
 from core.api.common import document_errors
 from core.api.context import db, state
@@ -27,6 +29,23 @@ CSV_BODY = {
     },
 }
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": idempotency.KEY_HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": idempotency.KEY_PATTERN},
+    "description": "Makes retries safe: a retry with the same key and the same body (byte for byte, same parameters) gets the first "
+    "result (header `Idempotent-Replayed: true`) and stores nothing twice; the same key with another body is 422; while the "
+    "first request with the key is still running, 409. Keys belong to the tenant and are kept at least 24 h. Failed requests "
+    "are not recorded: a retry after a 4xx runs again. 1-200 printable ASCII characters, e.g. a UUID.",
+}
+REPLAYED = {
+    idempotency.REPLAYED_HEADER: {
+        "description": "`true` when this is the recorded result of an earlier request with the same Idempotency-Key (nothing was stored now).",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
 
 def _ingest(batch_of, version):
     who = principal()
@@ -44,6 +63,38 @@ def _ingest(batch_of, version):
         )
 
 
+def _once(endpoint: str, params: str, body: bytes, run):
+    """``run()`` (an ingest), at most once per Idempotency-Key when the request sends one.
+
+    The key's payload hash covers the endpoint, its parameters and the body bytes; see
+    core.idempotency for the claim/record/release protocol.
+    """
+    sent = request.headers.get(idempotency.KEY_HEADER)
+    if sent is None:
+        return run()
+    settings = state().settings
+    try:
+        key = idempotency.validate_key(sent)
+        outcome = idempotency.run_once(
+            db(),
+            principal().tenant_id,
+            key,
+            idempotency.request_hash(endpoint, params, body),
+            lambda: (201, IngestResultSchema().dump(run())),
+            ttl=timedelta(hours=settings["IDEMPOTENCY_TTL_HOURS"]),
+            lease=timedelta(seconds=settings["IDEMPOTENCY_LEASE_SECONDS"]),
+            # TODO(rls): if row-level security sets the tenant per transaction, bind it here
+            # too: run_once commits the claim in a transaction of its own.
+            bind=None,
+        )
+    except idempotency.IdempotencyError as exc:
+        retry = {"headers": {"Retry-After": "1"}} if exc.status == 409 else {}
+        abort(exc.status, message=exc.message, errors={idempotency.KEY_HEADER: [exc.message]}, **retry)
+    if outcome.replayed:
+        return outcome.body, outcome.status_code, {idempotency.REPLAYED_HEADER: "true"}
+    return outcome.body, outcome.status_code
+
+
 def _check_size(n: int):
     limit = state().settings["MAX_BATCH"]
     if n > limit:
@@ -52,22 +103,23 @@ def _check_size(n: int):
 
 @blp.route("/responses")
 class Responses(MethodView):
-    @blp.arguments(IngestSchema)
-    @blp.response(201, IngestResultSchema)
     @tenant_required(role=INTEGRATOR)
+    @blp.arguments(IngestSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    @blp.response(201, IngestResultSchema, headers=REPLAYED)
     def post(self, body):
         """Ingest up to 10,000 responses as JSON; every problem is reported by row and field and nothing is stored unless all are valid."""
         items = body["responses"]
         _check_size(len(items))
-        return _ingest(lambda iset: batch_from_records(items, iset), body.get("version"))
+        return _once("POST /responses", "", request.get_data(), lambda: _ingest(lambda iset: batch_from_records(items, iset), body.get("version")))
 
 
 @blp.route("/responses/csv")
 class ResponsesCsv(MethodView):
-    @blp.arguments(IngestQuerySchema, location="query")
-    @blp.doc(requestBody=CSV_BODY)
-    @blp.response(201, IngestResultSchema)
     @tenant_required(role=INTEGRATOR)
+    @blp.arguments(IngestQuerySchema, location="query")
+    @blp.doc(requestBody=CSV_BODY, parameters=[IDEMPOTENCY_KEY])
+    @blp.response(201, IngestResultSchema, headers=REPLAYED)
     def post(self, query):
         """Upload responses as CSV (all or nothing); errors name the data row (0 = first row after the header) and column."""
         upload = request.files.get("file")
@@ -78,7 +130,7 @@ class ResponsesCsv(MethodView):
             _check_size(len(batch))
             return batch
 
-        return _ingest(batch_of, query.get("version"))
+        return _once("POST /responses/csv", str(query.get("version", "")), data, lambda: _ingest(batch_of, query.get("version")))
 
 
 document_errors(blp, Responses.post, 401, 403, 409, 413, 422)

@@ -43,9 +43,9 @@ class ScoreResultSchema(Schema):
 
 @blp.route("/scores")
 class Scores(MethodView):
+    @tenant_required
     @blp.arguments(ScoreQuerySchema, location="query")
     @blp.response(200, ScoreResultSchema)
-    @tenant_required
     def get(self, query):
         """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())

@@ -1,7 +1,15 @@
-"""Tenants: the platform operator creates them; a tenant key can read its own tenant."""
+"""Tenants: the platform operator creates them; a tenant key can read its own tenant.
 
+Erasure: a tenant admin exports everything the tenant owns as one zip archive, and deletes
+the tenant (its admin, or the operator); a deletion must be confirmed with the slug.
+"""
+
+import tempfile
+
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from werkzeug.wsgi import wrap_file
 
 from core import operations
 from core.api.auth import operator_required, principal, tenant_required
@@ -10,19 +18,34 @@ from core.api.context import db
 from core.api.tenants.schemas import (
     TenantCreatedSchema,
     TenantCreateSchema,
+    TenantDeleteSchema,
     TenantSchema,
 )
+from core.db.base import utcnow
 from core.db.errors import InvalidSlug, SlugTaken
 from core.db.repositories import TenantRepository
+from core.export import archive_name
+from core.roles import ADMIN
 
 blp = Blueprint("tenants", __name__, url_prefix="/api/v1", description="Tenants: created by the platform operator, each with its first admin key.")
 
 
+# Archives up to this size are built in memory; larger ones spill to a temporary file.
+EXPORT_IN_MEMORY_BYTES = 32 * 1024 * 1024
+
+
+def _delete(tenant_id: int, confirm: str, actor: operations.Actor) -> None:
+    try:
+        operations.delete_tenant(db(), tenant_id, confirm, actor)
+    except operations.ConfirmationMismatch as exc:
+        abort(422, message=str(exc), errors={"json": {"confirm": ["must be the slug of the tenant being deleted"]}})
+
+
 @blp.route("/tenants")
 class Tenants(MethodView):
+    @operator_required
     @blp.arguments(TenantCreateSchema)
     @blp.response(201, TenantCreatedSchema)
-    @operator_required
     def post(self, body):
         """Create a tenant and its first admin API key (operator key required)."""
         try:
@@ -33,8 +56,8 @@ class Tenants(MethodView):
             abort(422, message=str(exc), errors={"slug": [str(exc)]})
         return {"tenant": tenant, "key": key, "api_key": plaintext}
 
-    @blp.response(200, TenantSchema(many=True))
     @operator_required
+    @blp.response(200, TenantSchema(many=True))
     def get(self):
         """List all tenants (operator key required)."""
         return TenantRepository(db()).list()
@@ -46,11 +69,69 @@ document_errors(blp, Tenants.get, 401, 403)
 
 @blp.route("/tenant")
 class CurrentTenant(MethodView):
-    @blp.response(200, TenantSchema)
     @tenant_required
+    @blp.response(200, TenantSchema)
     def get(self):
         """The tenant the calling key belongs to."""
         return TenantRepository(db()).get(principal().tenant_id)
 
+    @tenant_required(role=ADMIN)
+    @blp.arguments(TenantDeleteSchema)
+    @blp.response(204)
+    def delete(self, body):
+        """Delete this tenant and all its data, irreversibly (admin key; confirm with the slug). Export it first."""
+        who = principal()
+        _delete(who.tenant_id, body["confirm"], operations.Actor.key(who.key_id))
+
 
 document_errors(blp, CurrentTenant.get, 401)
+document_errors(blp, CurrentTenant.delete, 401, 403, 422)
+
+
+@blp.route("/tenant/export")
+class TenantExport(MethodView):
+    @tenant_required(role=ADMIN)
+    @blp.response(
+        200,
+        {"type": "string", "format": "binary"},
+        content_type="application/zip",
+        description="A zip archive (`csm-export-<slug>-<UTC timestamp>.zip`): manifest.json with counts and a sha256 per file, "
+        "tenant.json, api_keys.json (metadata only), config_versions/ (YAML as uploaded and resolved document per version), "
+        "responses/vN.csv per configuration version (the import CSV format) and audit_events.jsonl.",
+    )
+    def get(self):
+        """Export everything this tenant owns as one zip archive (admin key required)."""
+        who = principal()
+        now = utcnow()
+        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_IN_MEMORY_BYTES)
+        try:
+            operations.export_tenant(db(), who.tenant_id, spool, operations.Actor.key(who.key_id), now)
+            size = spool.tell()
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        response = Response(wrap_file(request.environ, spool), mimetype="application/zip", direct_passthrough=True)
+        response.content_length = size
+        response.headers["Content-Disposition"] = f'attachment; filename="{archive_name(who.tenant_slug, now)}"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+document_errors(blp, TenantExport.get, 401, 403)
+
+
+@blp.route("/tenants/<slug>")
+class TenantBySlug(MethodView):
+    @operator_required
+    @blp.arguments(TenantDeleteSchema)
+    @blp.response(204)
+    def delete(self, body, slug):
+        """Delete a tenant and all its data, irreversibly (operator key; confirm with the slug)."""
+        tenant = TenantRepository(db()).get_by_slug(slug)
+        if tenant is None:
+            abort(404, message=f"no tenant {slug!r}")
+        _delete(tenant.id, body["confirm"], operations.OPERATOR)
+
+
+document_errors(blp, TenantBySlug.delete, 401, 403, 404, 422)

@@ -27,3 +27,13 @@ class TenantCreatedSchema(Schema):
     tenant = fields.Nested(TenantSchema)
     key = fields.Nested(KeySchema)
     api_key = fields.String(metadata={"description": "The first admin key. Shown once; store it now."})
+
+
+class TenantDeleteSchema(Schema):
+    """The explicit confirmation a tenant deletion needs: the tenant's own slug."""
+
+    confirm = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=63),
+        metadata={"description": "The slug of the tenant being deleted, typed out to confirm that all its data goes, irreversibly."},
+    )

@@ -4,6 +4,7 @@ query by tenant_id, and returns plain records or DataFrames, never ORM rows."""
 from core.db.repositories.api_keys import ApiKeyRepository
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.config_versions import ConfigVersionRepository
+from core.db.repositories.idempotency import IdempotencyRecord, IdempotencyRepository
 from core.db.repositories.responses import ResponseRepository
 from core.db.repositories.tenants import TenantRepository
 
@@ -11,6 +12,8 @@ __all__ = [
     "ApiKeyRepository",
     "AuditRepository",
     "ConfigVersionRepository",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
     "ResponseRepository",
     "TenantRepository",
 ]

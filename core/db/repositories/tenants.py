@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db.base import Base
 from core.db.errors import InvalidSlug, SlugTaken
 from core.db.records import Tenant
 from core.db.tables import TenantRow
@@ -63,3 +64,18 @@ class TenantRepository:
         """Delete a tenant and, through ON DELETE CASCADE, everything it owns."""
         result = self.session.execute(delete(TenantRow).where(TenantRow.id == tenant_id))
         return result.rowcount > 0
+
+    def owned_row_counts(self, tenant_id: int) -> dict[str, int]:
+        """Rows this tenant owns, per table: every table with a ``tenant_id`` column, so a
+        table added later is counted (and covered by the deletion cascade check) too."""
+        return {
+            table.name: int(self.session.scalar(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)) or 0)
+            for table in owned_tables()
+        }
+
+
+def owned_tables() -> list:
+    """The tenant-scoped tables (those with a ``tenant_id`` column), in dependency order.
+
+    Every table class lives in ``core.db.tables`` (imported above), so the metadata is complete."""
+    return [t for t in Base.metadata.sorted_tables if "tenant_id" in t.c]
