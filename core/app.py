@@ -11,8 +11,9 @@ from flask_smorest import Api
 
 from core import __version__
 from core.api import register_api
-from core.api.common import ErrorSchema
+from core.api.common import BoundedRequest, ErrorSchema
 from core.api.context import CsmState, install_request_session
+from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
 from core.plugins import IndustryRegistry, get_plugin_manager
 from core.settings import load_settings
@@ -37,6 +38,7 @@ class CsmApi(Api):
 def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:
     settings = load_settings(config)
     app = Flask("csm")
+    app.request_class = BoundedRequest  # MAX_CONTENT_LENGTH for chunked bodies too
     app.json.sort_keys = False  # keep scores in tree order, as the configuration lists them
     app.config.update(settings)
     app.config.update(
@@ -57,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())
     app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine), registry=registry, settings=settings)
     install_request_session(app)
+    install_rate_limits(app, settings)
 
     @app.get(SWAGGER_ASSETS + "<path:filename>")
     def swagger_assets(filename):

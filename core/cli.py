@@ -46,11 +46,14 @@ class Context:
         return unit_of_work(self._sessions)
 
     def tenant_id(self, session, slug: str) -> int:
+        """The id of the tenant with this slug; the session then acts for it (bind_tenant)."""
         from core.db.repositories import TenantRepository
+        from core.db.tenancy import bind_tenant
 
         tenant = TenantRepository(session).get_by_slug(slug)
         if tenant is None:
             fail(f"--tenant: no tenant {slug!r}")
+        bind_tenant(session, tenant.id)
         return tenant.id
 
 
@@ -144,12 +147,74 @@ def _print_result(result: dict, fmt: str):
 
 @main.command("init-db")
 @click.pass_obj
-def init_db(ctx: Context):
-    """Create or upgrade the database schema (Alembic migrations)."""
+@click.option("--app-role", default=None, help="PostgreSQL: then grant this role what the application needs (default: setting APP_ROLE).")
+def init_db(ctx: Context, app_role: str | None):
+    """Create or upgrade the database schema (Alembic migrations), as MIGRATION_DATABASE_URL
+    (default DATABASE_URL): on PostgreSQL, the role that owns the tables."""
     from core.db.migrate import upgrade
+    from core.settings import migration_database_url
 
-    upgrade(ctx.settings["DATABASE_URL"])
-    click.echo(f"database ready: {_safe_url(ctx.settings['DATABASE_URL'])}")
+    url = migration_database_url(ctx.settings)
+    upgrade(url)
+    click.echo(f"database ready: {_safe_url(url)}")
+    role = app_role or ctx.settings.get("APP_ROLE")
+    if role:
+        _grant_app_role(url, role)
+
+
+@main.command("create-app-role")
+@click.argument("name")
+@click.option("--password-env", metavar="VAR", default=None, help="Set the role's password from this environment variable.")
+@click.pass_obj
+def create_app_role(ctx: Context, name: str, password_env: str | None):
+    """PostgreSQL: create the application's login role if missing (NOSUPERUSER, NOBYPASSRLS,
+    owning nothing) and grant it what the application needs. Runs as MIGRATION_DATABASE_URL
+    (the owner; it needs CREATEROLE to create the role), after `csm init-db`."""
+    import os
+
+    from core.db.roles import create_app_role as create_role
+    from core.settings import migration_database_url
+
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            fail(f"--password-env: environment variable {password_env} is not set")
+    url = migration_database_url(ctx.settings)
+    created = _with_owner(url, lambda connection: create_role(connection, name, password))
+    click.echo(f"role {name} {'created' if created else 'already exists'}")
+    _grant_app_role(url, name)
+    click.echo(f"connect the application as {name}: CSM_DATABASE_URL=postgresql+psycopg://{name}:PASSWORD@HOST/DB")
+
+
+def _grant_app_role(url: str, role: str) -> None:
+    from sqlalchemy import make_url
+
+    from core.db.roles import grant_app_role
+
+    if make_url(url).get_backend_name() == "sqlite":
+        click.echo(f"APP_ROLE {role} ignored: SQLite has no roles (the application-layer filter isolates tenants)")
+        return
+    tables = _with_owner(url, lambda connection: grant_app_role(connection, role))
+    click.echo(f"role {role} may use: {', '.join(tables)} (row-level security on each)")
+
+
+def _with_owner(url: str, action):
+    """Run ``action(connection)`` in one transaction on the owner's connection; bad role
+    names, unsafe roles and SQLite exit with code 2."""
+    from sqlalchemy.pool import NullPool
+
+    from core.db.engine import make_engine
+    from core.db.roles import UnsafeAppRole
+
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            return action(connection)
+    except (UnsafeAppRole, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
 
 
 @main.command("create-tenant")
@@ -225,7 +290,6 @@ def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
     _print_result(result, fmt)
 
 
-
 @main.command("export")
 @click.option("--tenant", required=True, help="Tenant slug.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path), help="The zip archive to write.")
@@ -254,6 +318,7 @@ def delete_tenant(ctx: Context, slug: str, yes: bool):
     with ctx.unit_of_work() as session:
         deleted = operations.delete_tenant(session, ctx.tenant_id(session, slug), slug, operations.CLI)
     click.echo(f"tenant {slug} deleted: " + ", ".join(f"{n} {table}" for table, n in deleted.rows.items()))
+
 
 @main.command("seed-demo")
 @click.option("--responses", "count", type=int, default=3000, show_default=True, help="Synthetic responses per demo tenant.")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from core import operations
 from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
+from core.db.tenancy import bind_tenant
 from core.demo import synthetic_responses
 from core.ingest import batch_from_frame
 from core.settings import sqlite_path
@@ -59,8 +60,11 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
             if tenant is None:
                 tenant, _key, keys[slug] = operations.create_tenant(session, slug, spec["name"], key_name="demo key", actor=operations.CLI)
                 echo(f"{slug}: tenant created")
-            elif slug not in keys or ApiKeyRepository(session).authenticate(keys[slug]) is None:
-                _key, keys[slug] = ApiKeyRepository(session).create(tenant.id, "demo key", role="admin")
+            else:
+                bind_tenant(session, tenant.id)  # create_tenant binds a new tenant itself
+                known = ApiKeyRepository(session).authenticate(keys[slug]) if slug in keys else None
+                if known is None or known.tenant_id != tenant.id:
+                    _key, keys[slug] = ApiKeyRepository(session).create(tenant.id, "demo key", role="admin")
             try:
                 operations.config_version(session, tenant.id)
             except operations.NotFound:
@@ -71,6 +75,7 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(keys, indent=2))
         with ctx.unit_of_work() as session:
+            bind_tenant(session, tenant_id)
             if ResponseRepository(session).count(tenant_id) == 0:
                 iset = operations.config_of(operations.config_version(session, tenant_id)).indicator_set
                 year_ago = (pd.Timestamp.now(tz="UTC") - pd.DateOffset(months=12)).strftime("%Y-%m-01")

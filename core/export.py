@@ -30,10 +30,10 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import pandas as pd
 

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.repositories.idempotency import IdempotencyRecord, IdempotencyRepository
+from core.db.tenancy import bind_tenant
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -152,63 +153,63 @@ def run_once(
     ttl: timedelta,
     lease: timedelta,
     clock: Callable[[], datetime] = utcnow,
-    bind: Callable[[Session], None] | None = None,
 ) -> Outcome:
     """Run ``work`` at most once per (tenant, key, payload hash) within ``ttl``.
 
     ``work`` runs in ``session`` and returns (status, JSON-compatible body) or raises; it
     must not commit. Any transaction the session has open is committed first (the caller
     should only have read in it, e.g. to authenticate), because the claim has to be
-    committed on its own. ``bind`` is called at the start of every transaction opened here
-    (to set per-transaction state such as the tenant for row-level security).
+    committed on its own. The session is bound to ``tenant_id`` (``bind_tenant``), which
+    sets the tenant for row-level security again in each of the transactions opened here.
 
     Raises KeyReused, InFlight or Superseded; re-raises whatever ``work`` raised, after
     releasing the claim.
     """
     repo = IdempotencyRepository(session)
     session.commit()
-    claim_id, done = _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock, bind)
+    claim, done = _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock)
     if done is not None:
         return done
     try:
-        _bind(session, bind)
         status, body = work()
-        if not repo.complete(tenant_id, claim_id, status, json.dumps(body, ensure_ascii=False, separators=(",", ":"))):
+        if not repo.complete(tenant_id, *claim, status, json.dumps(body, ensure_ascii=False, separators=(",", ":"))):
             raise Superseded(f"this request took longer than the {KEY_HEADER} lease and a retry took its place; nothing of it was stored")
         session.commit()
     except BaseException:
         session.rollback()
-        _release(session, repo, tenant_id, claim_id, bind)
+        _release(session, repo, tenant_id, claim)
         raise
     return Outcome(status, body, replayed=False)
 
 
-def _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock, bind) -> tuple[int | None, Outcome | None]:
-    """Commit an in-flight claim of ``key`` and return its id, or the recorded outcome."""
+def _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock) -> tuple[tuple[int, datetime] | None, Outcome | None]:
+    """Commit an in-flight claim of ``key`` and return (its id, its instant), or the
+    recorded outcome."""
     try:
-        _bind(session, bind)
+        bind_tenant(session, tenant_id)
         now = clock()
         repo.purge_expired(tenant_id, now)
         for _ in range(CLAIM_ATTEMPTS):
             claim_id = repo.claim(tenant_id, key, hashed, now, now + ttl)
             if claim_id is not None:
                 session.commit()
-                return claim_id, None
+                return (claim_id, now), None
             existing = repo.get(tenant_id, key)
             if existing is None:  # released between our insert and read: claim again
                 continue
             decision = decide(existing, hashed, now, lease)
+            if decision is not Decision.TAKE_OVER:
+                session.commit()  # keep the purge
             if decision is Decision.MISMATCH:
                 raise KeyReused(f"this {KEY_HEADER} was already used with a different payload; use a new key for a new request")
             if decision is Decision.IN_FLIGHT:
                 raise InFlight(f"a request with this {KEY_HEADER} is still in progress; retry later for its result")
             if decision is Decision.REPLAY:
-                session.commit()  # keep the purge
                 return None, Outcome(existing.status_code, json.loads(existing.response_body or "null"), replayed=True)
             # TAKE_OVER. An in-flight claim is deleted only if still in flight: should its
             # request complete meanwhile, the next read finds the answer to replay.
             if existing.in_flight:
-                repo.release(tenant_id, existing.id)
+                repo.release(tenant_id, existing.id, existing.created_at)
             else:
                 repo.delete(tenant_id, existing.id)
         raise InFlight(f"a request with this {KEY_HEADER} is still in progress; retry later for its result")
@@ -217,18 +218,13 @@ def _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock, bind) -> tu
         raise
 
 
-def _release(session: Session, repo: IdempotencyRepository, tenant_id: int, claim_id: int, bind) -> None:
+def _release(session: Session, repo: IdempotencyRepository, tenant_id: int, claim: tuple[int, datetime]) -> None:
     """Delete the claim after a failure, so a retry runs again. If even that fails (the
     database is gone), the claim stays until its lease runs out; the original error is
     what the caller needs to see, so this one is not raised over it."""
     try:
-        _bind(session, bind)
-        repo.release(tenant_id, claim_id)
+        repo.release(tenant_id, *claim)
         session.commit()
     except Exception:  # noqa: BLE001 - see docstring
         session.rollback()
 
-
-def _bind(session: Session, bind) -> None:
-    if bind is not None:
-        bind(session)

@@ -8,7 +8,9 @@ pandas: no Flask, no SQL, no Python loop per response for the numeric and mappin
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +26,15 @@ MAX_TOUCHPOINT_LENGTH = 100
 MAX_ATTRIBUTE_LENGTH = 200
 MAX_TEXT_ANSWER_LENGTH = 5000
 MAX_ERRORS = 1000
+# Every distinct name in a batch (field, question code, attribute) becomes a column of its
+# frames, rows × names cells: 10,000 items with 20 names of their own each fit in a few
+# megabytes of JSON and would ask for 2 billion cells. So a batch may use at most
+# MAX_ATTRIBUTES attribute names, and one with more than MAX_UNKNOWN_NAMES unknown field
+# or question names is refused as a whole before any frame is built.
+MAX_ATTRIBUTES = 100
+MAX_UNKNOWN_NAMES = 50
+MAX_ATTRIBUTE_NAME_LENGTH = 64
+_BAD_NAME_CHARACTER = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,17 @@ def batch_from_frame(frame: pd.DataFrame, iset: IndicatorSet) -> Batch:
     return Batch(meta=frame[meta_cols], attributes=frame[attr_cols], answers=frame[answer_cols])
 
 
-def read_csv_batch(data: bytes | str, iset: IndicatorSet) -> Batch:
-    """Parse CSV text (UTF-8, optional BOM) with every cell kept as text."""
+def read_csv_batch(data: bytes | str, iset: IndicatorSet, max_rows: int | None = None) -> Batch:
+    """Parse CSV text (UTF-8, optional BOM) with every cell kept as text.
+
+    The header is counted first, by the csv module: a header with more columns than a batch
+    can use (meta, questions, MAX_ATTRIBUTES attributes) is refused before pandas sees it
+    (pandas takes minutes and gigabytes for the million columns that fit in 14 MB). With
+    ``max_rows``, parsing stops one row past it and the batch is refused, so an over-long
+    file is never held whole as a frame. Every row is read as data (``header=None``) and the
+    first one becomes the header: a row with more fields than the header is then an error,
+    where pandas would otherwise make the first column an index and shift every value.
+    """
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -83,17 +103,35 @@ def read_csv_batch(data: bytes | str, iset: IndicatorSet) -> Batch:
             raise BatchError([RowError(-1, "(file)", f"the CSV is not valid UTF-8 (byte {exc.start})")]) from None
     if not data.strip():
         raise BatchError([RowError(-1, "(file)", "the CSV is empty")])
+    columns = _header_width(data)
+    most = len(META_COLUMNS) + len(iset.questions) + MAX_ATTRIBUTES
+    if columns > most:
+        raise BatchError([RowError(-1, "(header)", f"the header has {columns} columns; at most {most} ({len(META_COLUMNS)} meta columns, {len(iset.questions)} questions, {MAX_ATTRIBUTES} attributes)")])
     try:
-        frame = pd.read_csv(io.StringIO(data), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+        raw = pd.read_csv(
+            io.StringIO(data), header=None, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+            nrows=None if max_rows is None else max_rows + 2,  # the header, then one row too many
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise BatchError([RowError(-1, "(file)", f"the CSV cannot be parsed: {str(exc).strip()}")]) from None
-    dupes = frame.columns[frame.columns.str.replace(r"\.\d+$", "", regex=True).duplicated()]
-    if len(dupes):
-        raise BatchError([RowError(-1, str(dupes[0]), "the column appears more than once in the header")])
-    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
-    if unnamed:
+    names = raw.iloc[0]
+    if names.isna().any():
         raise BatchError([RowError(-1, "(header)", "a column has no name in the header")])
+    dupes = names[names.duplicated()]
+    if len(dupes):
+        raise BatchError([RowError(-1, str(dupes.iloc[0]), "the column appears more than once in the header")])
+    frame = raw.iloc[1:].set_axis(names.tolist(), axis=1)
+    if max_rows is not None and len(frame) > max_rows:
+        raise BatchError([RowError(-1, "responses", f"the CSV has more than {max_rows} rows; at most {max_rows} responses per request")])
     return batch_from_frame(frame, iset)
+
+
+def _header_width(data: str) -> int:
+    """How many columns the first non-blank line of the CSV names (C speed, any width)."""
+    try:
+        return len(next(csv.reader(io.StringIO(data.lstrip())), []))
+    except csv.Error as exc:  # e.g. a header cell of over 128 KiB
+        raise BatchError([RowError(-1, "(header)", f"the CSV header cannot be read: {exc}")]) from None
 
 
 def batch_from_records(items: list, iset: IndicatorSet) -> Batch:
@@ -103,6 +141,7 @@ def batch_from_records(items: list, iset: IndicatorSet) -> Batch:
     if errors:
         raise BatchError(errors)
     allowed = set(META_COLUMNS) | {"attributes", "answers"}
+    _refuse_too_many_names(set().union(*items) - allowed, "responses", "unknown fields", MAX_UNKNOWN_NAMES, "allowed: " + ", ".join(sorted(allowed)))
     frame = pd.DataFrame.from_records(items) if items else pd.DataFrame(columns=["answers"])
     for col in frame.columns:
         if col not in allowed:
@@ -121,10 +160,23 @@ def batch_from_records(items: list, iset: IndicatorSet) -> Batch:
         errors.append(RowError(int(row), "attributes", "must be an object of name → value"))
     if errors:
         raise BatchError(errors)
-    answers = pd.DataFrame.from_records(answers_col.tolist(), index=frame.index)
-    attrs = pd.DataFrame.from_records(attrs_col.map(lambda v: v if isinstance(v, dict) else {}).tolist(), index=frame.index)
+    answer_dicts = answers_col.tolist()
+    attr_dicts = attrs_col.map(lambda v: v if isinstance(v, dict) else {}).tolist()
+    known = {q.code for q in iset.questions}
+    _refuse_too_many_names(set().union(*answer_dicts) - known, "answers", "unknown question codes", MAX_UNKNOWN_NAMES, f"indicator set {iset.code!r} has {len(known)} questions")
+    _refuse_too_many_names(set().union(*attr_dicts), "attributes", "attribute names", MAX_ATTRIBUTES, "name fewer attributes per batch")
+    answers = pd.DataFrame.from_records(answer_dicts, index=frame.index)
+    attrs = pd.DataFrame.from_records(attr_dicts, index=frame.index)
     meta_cols = [c for c in META_COLUMNS if c in frame.columns]
     return Batch(meta=frame[meta_cols], attributes=attrs, answers=answers)
+
+
+def _refuse_too_many_names(names: set, field: str, what: str, most: int, hint: str) -> None:
+    """Refuse the whole batch, before any frame is built, when it uses more than ``most`` of
+    these names (``set().union(*dicts)`` collects them at C speed)."""
+    if len(names) > most:
+        examples = ", ".join(repr(n) for n in sorted(names, key=str)[:5])
+        raise BatchError([RowError(-1, field, f"the batch uses {len(names)} different {what} (e.g. {examples}); at most {most}: {hint}")])
 
 
 # --- validation -------------------------------------------------------------------------
@@ -185,10 +237,16 @@ def prepare_rows(
     out["collected_at"] = _timestamps(meta, n, errors, now)
 
     attrs = batch.attributes
+    if len(attrs.columns) > MAX_ATTRIBUTES:
+        errors.append(RowError(-1, "attributes", f"{len(attrs.columns)} different attribute names; at most {MAX_ATTRIBUTES} per batch"))
+        attrs = attrs.iloc[:, :0]
     for col in attrs.columns:
-        if not isinstance(col, str) or not col.strip() or len(col) > 64:
-            errors.append(RowError(0, f"attributes.{col}", "attribute names must be 1-64 characters"))
+        if not isinstance(col, str) or not col.strip() or len(col) > MAX_ATTRIBUTE_NAME_LENGTH or _BAD_NAME_CHARACTER.search(col):
+            errors.append(RowError(0, f"attributes.{col}", f"attribute names must be 1-{MAX_ATTRIBUTE_NAME_LENGTH} characters, without control characters or unpaired surrogates"))
     attr_text = attrs.apply(lambda s: _scalar_text(s, f"attributes.{s.name}", errors)) if len(attrs.columns) else attrs
+    for col in attr_text.columns:
+        too_long = attr_text[col].str.len().to_numpy(dtype=float, na_value=0) > MAX_ATTRIBUTE_LENGTH
+        errors.extend(RowError(int(r), f"attributes.{col}", f"longer than {MAX_ATTRIBUTE_LENGTH} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
     for col in text_codes:
         _refuse_unstorable(canon[col], f"answers.{col}", errors)
     for col in attr_text.columns:

@@ -19,7 +19,13 @@ import pandas as pd
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from core.config import ConfigError, TemplateLookup, TenantConfig, build_config, load_config
+from core.config import (
+    ConfigError,
+    TemplateLookup,
+    TenantConfig,
+    build_config,
+    load_config,
+)
 from core.db.base import utcnow
 from core.db.errors import DuplicateResponseKey
 from core.db.records import ApiKey, ConfigVersion, Tenant
@@ -256,8 +262,10 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
             "not_exported": NOT_EXPORTED,
             "reimport": [
                 "create the tenant; upload config_versions/v1.yaml, v2.yaml ... in order, so the version numbers match",
-                "for each responses/vN.csv: `csm import-responses --tenant SLUG --version N responses/vN.csv`, "
-                "or POST it to /api/v1/responses/csv?version=N in pieces of at most MAX_BATCH rows",
+                (
+                    "for each responses/vN.csv: `csm import-responses --tenant SLUG --version N responses/vN.csv`, "
+                    "or POST it to /api/v1/responses/csv?version=N in pieces of at most MAX_BATCH rows"
+                ),
             ],
         }
     )

@@ -1,5 +1,6 @@
 """Shared fixtures: databases (SQLite and PostgreSQL), the app, a client, tenants."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,14 +9,20 @@ from core.app import create_app
 
 pytest_plugins = ["tests.db_fixtures"]
 
+# Rate limiting is off for every app the tests build (fixtures, served apps, the fuzzer), so
+# no test depends on how many requests came before it; tests/test_rate_limit.py turns it on.
+os.environ.setdefault("CSM_RATE_LIMIT_ENABLED", "0")
+
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR_KEY = "operator-test-key-0123456789"
 STORE_YAML = (ROOT / "config" / "examples" / "store.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def app(migrated_db_url):
-    app = create_app({"DATABASE_URL": migrated_db_url, "OPERATOR_KEY": OPERATOR_KEY, "TESTING": True})
+def app(app_db_url):
+    """The application as deployed: on PostgreSQL it connects as a role bound by row-level
+    security (see tests/db_fixtures.py, ``app_db_url``)."""
+    app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY, "TESTING": True})
     yield app
     app.extensions["csm"].engine.dispose()
 

@@ -9,6 +9,20 @@ Load with ``pytest_plugins = ["tests.db_fixtures"]`` in the root conftest.
   Tests stay independent and can run in parallel (pytest-xdist).
 - ``migrated_db_url``: the same, migrated to head.
 - ``engine``: an engine on the migrated database; ``session_factory``: sessions on it.
+- ``app_db_url``: the migrated database as the application connects to it. PostgreSQL: as
+  the role ``csm_app_test`` (LOGIN, no SUPERUSER, no BYPASSRLS, owns nothing; created once
+  per cluster), granted on the test's schema by ``core.db.roles.grant_app_role``, the same
+  code ``csm create-app-role`` runs; so every app and CLI test that uses it goes through
+  row-level security. SQLite: the same URL as ``migrated_db_url``.
+- ``unmigrated_app_url``: ``db_url`` as the application's role, nothing granted yet (for
+  ``csm init-db --app-role``).
+
+Owner and application: ``db_url``, ``migrated_db_url``, ``engine`` and ``session_factory``
+connect as the owner (the PostgreSQL superuser of ``CSM_TEST_DATABASE_URL``), which
+migrates and skips row-level security. That is right for the repository tests (they test
+the application-layer filter and SQL, one tenant or several per transaction) and for
+tests that count rows behind the application's back; the application itself, and every
+test of row-level security, uses ``app_db_url``.
 
 PostgreSQL comes from ``CSM_TEST_DATABASE_URL`` (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test). It is probed once per session with a
@@ -29,10 +43,15 @@ from sqlalchemy.pool import NullPool
 
 from core.db import make_engine, make_session_factory, upgrade
 from core.db.engine import url_with_search_path
+from core.db.roles import create_app_role, grant_app_role
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_CONNECT_TIMEOUT_S = 2
 SCHEMA_PREFIX = "csm_t_"
+# The application's role in tests (cluster-wide; trust auth ignores the password, password
+# auth uses it).
+APP_ROLE = "csm_app_test"
+APP_PASSWORD = "csm-app-test"
 
 
 def pg_base_url() -> str:
@@ -76,6 +95,19 @@ DB_PARAMS = [
 url_with_schema = url_with_search_path
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``@pytest.mark.postgres`` (row-level security, roles) run only in their
+    PostgreSQL variant: their SQLite variant is deselected rather than reported as skipped."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        sqlite_variant = callspec is not None and callspec.params.get("db_url") == "sqlite"
+        (drop if sqlite_variant and item.get_closest_marker("postgres") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_admin_engine() -> Iterator[Engine]:
     """Creates and drops the per-test schemas; built only if a PostgreSQL test runs."""
@@ -110,6 +142,46 @@ def migrated_db_url(db_url: str) -> str:
     """``db_url`` migrated to the newest revision."""
     upgrade(db_url)
     return db_url
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def as_app_role(url: str) -> str:
+    """The same PostgreSQL database and schema, connecting as the application's role."""
+    return make_url(url).set(username=APP_ROLE, password=APP_PASSWORD).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_app_role(pg_admin_engine: Engine) -> str:
+    """The application's role, created once (idempotent, safe under pytest-xdist)."""
+    with pg_admin_engine.begin() as connection:
+        create_app_role(connection, APP_ROLE, APP_PASSWORD)
+    return APP_ROLE
+
+
+@pytest.fixture
+def unmigrated_app_url(request: pytest.FixtureRequest, db_url: str) -> str:
+    if not is_postgres(db_url):
+        return db_url
+    request.getfixturevalue("pg_app_role")
+    return as_app_role(db_url)
+
+
+@pytest.fixture
+def app_db_url(request: pytest.FixtureRequest, migrated_db_url: str) -> str:
+    """``migrated_db_url`` as the application connects (see the module docstring)."""
+    if not is_postgres(migrated_db_url):
+        return migrated_db_url
+    role = request.getfixturevalue("pg_app_role")
+    owner = make_engine(migrated_db_url, poolclass=NullPool)
+    try:
+        with owner.begin() as connection:
+            grant_app_role(connection, role)
+    finally:
+        owner.dispose()
+    return as_app_role(migrated_db_url)
 
 
 @pytest.fixture

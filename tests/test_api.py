@@ -86,7 +86,7 @@ def test_industries_and_retail_catalogue(make_tenant):
     assert t.get("/api/v1/industries/retail/templates/nope").status_code == 404
 
 
-def test_plugin_installed_outside_the_repo_appears_in_the_api(migrated_db_url, tmp_path, monkeypatch):
+def test_plugin_installed_outside_the_repo_appears_in_the_api(app_db_url, tmp_path, monkeypatch):
     import sys
 
     from core.app import create_app
@@ -94,7 +94,7 @@ def test_plugin_installed_outside_the_repo_appears_in_the_api(migrated_db_url, t
     from tests.conftest import TenantHandle
 
     monkeypatch.syspath_prepend(str(external_plugin.install(tmp_path / "site")))
-    app = create_app({"DATABASE_URL": migrated_db_url, "OPERATOR_KEY": OPERATOR_KEY})
+    app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY})
     try:
         t = TenantHandle(app.test_client(), "bakers")
         assert [i["code"] for i in t.get("/api/v1/industries").json] == ["bakery", "retail"]

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from core.cli import main
 from tests.conftest import ROOT
+from tests.db_fixtures import APP_ROLE
 
 STORE = str(ROOT / "config" / "examples" / "store.yaml")
 HEADER = "response_id,collected_at,segment,env_overall,env_noise,checkout_speed,cashier_attitude,nps_recommend\n"
@@ -74,8 +75,8 @@ def test_unknown_by_column_exits_2(responses_csv):
     assert result.exit_code == 2 and "colour" in result.stderr
 
 
-def test_stored_side_end_to_end(migrated_db_url, responses_csv, tmp_path):
-    env = {"CSM_DATABASE_URL": migrated_db_url}
+def test_stored_side_end_to_end(app_db_url, responses_csv, tmp_path):
+    env = {"CSM_DATABASE_URL": app_db_url}
     created = run("create-tenant", "acme", "Acme", env=env)
     assert created.exit_code == 0 and "csm_" in created.output
     assert run("create-tenant", "acme", "Again", env=env).exit_code == 2
@@ -91,8 +92,15 @@ def test_stored_side_end_to_end(migrated_db_url, responses_csv, tmp_path):
     assert run("report", "--tenant", "nobody", env=env).exit_code == 2
 
 
-def test_init_db_and_seed_demo_are_safe_to_rerun(db_url, tmp_path):
-    env = {"CSM_DATABASE_URL": db_url, "CSM_DEMO_KEYS_FILE": str(tmp_path / "keys.json")}
+def test_init_db_and_seed_demo_are_safe_to_rerun(db_url, unmigrated_app_url, tmp_path):
+    """As deployed: init-db migrates as the owner and grants the application's role, which
+    the other commands use (on SQLite both URLs are the same file and there are no roles)."""
+    env = {
+        "CSM_MIGRATION_DATABASE_URL": db_url,
+        "CSM_DATABASE_URL": unmigrated_app_url,
+        "CSM_APP_ROLE": APP_ROLE,
+        "CSM_DEMO_KEYS_FILE": str(tmp_path / "keys.json"),
+    }
     assert run("init-db", env=env).exit_code == 0
     assert run("init-db", env=env).exit_code == 0
     first = run("seed-demo", "--responses", "200", env=env)

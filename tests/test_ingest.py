@@ -34,7 +34,7 @@ def test_missing_collected_at_defaults_to_now():
 
 
 def test_csv_header_problems():
-    assert problems(lambda: read_csv_batch(b"env_overall,env_overall\nA,B\n", ISET)) == [(-1, "env_overall.1", "the column appears more than once in the header")]
+    assert problems(lambda: read_csv_batch(b"env_overall,env_overall\nA,B\n", ISET)) == [(-1, "env_overall", "the column appears more than once in the header")]
     assert problems(lambda: read_csv_batch(b"", ISET)) == [(-1, "(file)", "the CSV is empty")]
     assert problems(lambda: read_csv_batch(b"\xff\xfeA", ISET)) == [(-1, "(file)", "the CSV is not valid UTF-8 (byte 0)")]
 

@@ -87,9 +87,11 @@ def test_expired_key_is_refused(make_tenant, app):
     from core.api.context import state
     from core.db import unit_of_work
     from core.db.repositories import ApiKeyRepository
+    from core.db.tenancy import bind_tenant
 
     t = make_tenant("acme")
     with app.app_context(), unit_of_work(state().sessions) as session:
+        bind_tenant(session, t.id)
         _key, plaintext = ApiKeyRepository(session).create(t.id, "expired", role="admin", expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
     assert t.client.get("/api/v1/tenant", headers=auth(plaintext)).status_code == 401
 

@@ -2,7 +2,9 @@
 
 Tenant keys are looked up by prefix and compared by hash (core.db); the platform
 operator's key comes from the settings. A tenant key only ever reaches its own tenant:
-every view takes the tenant id from the key, never from the URL or the body.
+every view takes the tenant id from the key, never from the URL or the body. Once the key
+is known, the request's transaction is bound to its tenant (``bind_tenant``: on PostgreSQL
+row-level security then hides every other tenant's rows).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from flask_smorest import abort
 from core.api.context import db, state
 from core.db.records import AuthenticatedKey
 from core.db.repositories import ApiKeyRepository
+from core.db.tenancy import bind_tenant
 from core.roles import VIEWER, allows
 
 
@@ -44,6 +47,7 @@ def tenant_required(view=None, *, role: str = VIEWER):
         principal = ApiKeyRepository(db()).authenticate(token)
         if principal is None:
             abort(401, message="invalid, revoked or expired API key")
+        bind_tenant(db(), principal.tenant_id)
         if not allows(principal.role, role):
             abort(403, message=f"a key with role {principal.role!r} may not do this; it needs role {role!r} or higher")
         g.principal = principal

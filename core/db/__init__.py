@@ -3,6 +3,8 @@
 Nothing here holds global state. Build an engine with ``make_engine(url)``, migrate it with
 ``upgrade(url)``, and hand sessions from ``unit_of_work(make_session_factory(engine))`` to
 the repositories, which return frozen records (``core.db.records``) or DataFrames.
+Bind a session to the tenant it acts for with ``bind_tenant(session, tenant_id)``
+(``core.db.tenancy``: on PostgreSQL, row-level security shows nothing until then).
 """
 
 from core.db.engine import make_engine, make_session_factory, unit_of_work
@@ -22,6 +24,7 @@ from core.db.repositories import (
     ResponseRepository,
     TenantRepository,
 )
+from core.db.tenancy import bind_tenant
 
 __all__ = [
     "ApiKey",
@@ -38,6 +41,7 @@ __all__ = [
     "TenantRepository",
     "UnknownApiKey",
     "UnknownConfigVersion",
+    "bind_tenant",
     "current_revision",
     "downgrade",
     "head_revision",

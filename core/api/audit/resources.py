@@ -1,11 +1,10 @@
 """The tenant's audit log: configuration uploads, key and role changes, deletions."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.api.auth import principal, tenant_required
-from core.api.common import document_errors
+from core.api.common import Blueprint, document_errors, page_window
 from core.api.context import db
 from core.db.repositories import AuditRepository
 from core.roles import ADMIN
@@ -33,7 +32,8 @@ class Audit(MethodView):
         repo = AuditRepository(db())
         tenant_id = principal().tenant_id
         pagination_parameters.item_count = repo.count(tenant_id)
-        return repo.list(tenant_id, limit=pagination_parameters.page_size, offset=pagination_parameters.first_item)
+        limit, offset = page_window(pagination_parameters)
+        return repo.list(tenant_id, limit=limit, offset=offset)
 
 
 document_errors(blp, Audit.get, 401, 403, 422)

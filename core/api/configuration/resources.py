@@ -3,11 +3,11 @@
 from dataclasses import asdict
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from core import operations
 from core.api.auth import principal, tenant_required
-from core.api.common import body_text, document_errors
+from core.api.common import Blueprint, body_text, document_errors
 from core.api.configuration.schemas import (
     CONFIG_BODY,
     ValidationResultSchema,

@@ -2,11 +2,11 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from core.api.auth import tenant_required
-from core.api.common import document_errors
+from core.api.common import Blueprint, document_errors
 from core.api.context import state
 
 blp = Blueprint("industries", __name__, url_prefix="/api/v1", description="Industry plugins: touchpoints, templates, scales, KPIs, rules and service tiers.")

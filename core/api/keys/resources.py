@@ -1,11 +1,11 @@
 """API keys of the calling tenant: list, create, change role, revoke (admins only)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from core import operations
 from core.api.auth import principal, tenant_required
-from core.api.common import MAX_ID, document_errors
+from core.api.common import MAX_ID, Blueprint, document_errors
 from core.api.context import db
 from core.api.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema, KeyUpdateSchema
 from core.db.repositories import ApiKeyRepository

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from core import idempotency, operations
 from core.api.auth import principal, tenant_required
-from core.api.common import document_errors
+from core.api.common import Blueprint, document_errors
 from core.api.context import db, state
 from core.api.responses.schemas import (
     IngestQuerySchema,
@@ -83,9 +83,6 @@ def _once(endpoint: str, params: str, body: bytes, run):
             lambda: (201, IngestResultSchema().dump(run())),
             ttl=timedelta(hours=settings["IDEMPOTENCY_TTL_HOURS"]),
             lease=timedelta(seconds=settings["IDEMPOTENCY_LEASE_SECONDS"]),
-            # TODO(rls): if row-level security sets the tenant per transaction, bind it here
-            # too: run_once commits the claim in a transaction of its own.
-            bind=None,
         )
     except idempotency.IdempotencyError as exc:
         retry = {"headers": {"Retry-After": "1"}} if exc.status == 409 else {}
@@ -126,7 +123,7 @@ class ResponsesCsv(MethodView):
         data = upload.read() if upload is not None else request.get_data(cache=False)
 
         def batch_of(iset):
-            batch = read_csv_batch(data, iset)
+            batch = read_csv_batch(data, iset, max_rows=state().settings["MAX_BATCH"])
             _check_size(len(batch))
             return batch
 

@@ -49,11 +49,12 @@ class IngestResultSchema(Schema):
 
 
 class ListQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Only responses collected under this configuration version."})
 
 
 class StoredResponseSchema(Schema):
-    id = fields.Integer()
+    """A stored response as it is kept: answers canonical (option codes, numbers, text)."""
+
     response_id = fields.String(allow_none=True)
     customer_id = fields.String(allow_none=True)
     touchpoint = fields.String(allow_none=True)
@@ -61,3 +62,4 @@ class StoredResponseSchema(Schema):
     version = fields.Integer()
     attributes = fields.Dict()
     answers = fields.Dict()
+    created_at = fields.DateTime(metadata={"description": "When it was stored."})

@@ -1,12 +1,12 @@
 """Scores: the CSI, node scores, touchpoints and breakdowns of the stored responses."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import operations
 from core.api.auth import principal, tenant_required
-from core.api.common import MAX_ID, document_errors
+from core.api.common import MAX_ID, Blueprint, UtcDateTime, document_errors
 from core.api.context import db
 from core.scoring import ScoringInputError
 
@@ -15,8 +15,8 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfact
 
 class ScoreQuerySchema(Schema):
     version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version; default the latest. Responses are scored against the version they were collected under."})
-    start = fields.DateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time."})
-    end = fields.DateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time."})
+    start = UtcDateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time (UTC without an offset)."})
+    end = UtcDateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time (UTC without an offset)."})
     by = fields.String(
         validate=validate.Length(max=500),
         metadata={"description": "Comma-separated breakdown keys: `touchpoint`, any attribute name, or `period`."},

@@ -8,12 +8,12 @@ import tempfile
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from werkzeug.wsgi import wrap_file
 
 from core import operations
 from core.api.auth import operator_required, principal, tenant_required
-from core.api.common import document_errors
+from core.api.common import Blueprint, document_errors
 from core.api.context import db
 from core.api.tenants.schemas import (
     TenantCreatedSchema,
@@ -24,6 +24,8 @@ from core.api.tenants.schemas import (
 from core.db.base import utcnow
 from core.db.errors import InvalidSlug, SlugTaken
 from core.db.repositories import TenantRepository
+from core.db.repositories.tenants import SLUG_PATTERN
+from core.db.tenancy import bind_tenant
 from core.export import archive_name
 from core.roles import ADMIN
 
@@ -103,7 +105,8 @@ class TenantExport(MethodView):
         """Export everything this tenant owns as one zip archive (admin key required)."""
         who = principal()
         now = utcnow()
-        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_IN_MEMORY_BYTES)
+        # Not a `with`: the response streams the file and closes it when it is sent.
+        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_IN_MEMORY_BYTES)  # noqa: SIM115
         try:
             operations.export_tenant(db(), who.tenant_id, spool, operations.Actor.key(who.key_id), now)
             size = spool.tell()
@@ -128,9 +131,11 @@ class TenantBySlug(MethodView):
     @blp.response(204)
     def delete(self, body, slug):
         """Delete a tenant and all its data, irreversibly (operator key; confirm with the slug)."""
-        tenant = TenantRepository(db()).get_by_slug(slug)
+        # A string that cannot be a slug (NUL, which PostgreSQL refuses, ...) names no tenant.
+        tenant = TenantRepository(db()).get_by_slug(slug) if SLUG_PATTERN.fullmatch(slug) else None
         if tenant is None:
             abort(404, message=f"no tenant {slug!r}")
+        bind_tenant(db(), tenant.id)  # the operator acts for this tenant from here on
         _delete(tenant.id, body["confirm"], operations.OPERATOR)
 
 

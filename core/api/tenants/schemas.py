@@ -1,9 +1,11 @@
 from marshmallow import Schema, fields, validate
 
+from core.api.common import Text
+
 
 class TenantCreateSchema(Schema):
     slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$", error="2-63 characters: lower-case letters, digits and '-', not starting with '-'"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
 class TenantSchema(Schema):

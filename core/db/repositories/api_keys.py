@@ -19,8 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
+from core.db.lookups import key_by_prefix
 from core.db.records import ApiKey, AuthenticatedKey
-from core.db.tables import ApiKeyRow, TenantRow
+from core.db.tables import ApiKeyRow
+from core.db.tenancy import scoped
 
 KEY_SCHEME = "csm"
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -98,8 +100,9 @@ class ApiKeyRepository:
                     self.session.add(row)
                 return to_api_key(row), plaintext
             except IntegrityError:
-                # Only a prefix collision (1 in 36**8 per existing key) is worth a retry.
-                taken = self.session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.prefix == prefix))
+                # Only a prefix collision (1 in 36**8 per existing key) is worth a retry. The
+                # colliding key may be another tenant's, which only the lookup can see.
+                taken = key_by_prefix(self.session, prefix)
                 if taken is None or attempt == _CREATE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
@@ -107,28 +110,25 @@ class ApiKeyRepository:
     def authenticate(self, plaintext: str, *, now: datetime | None = None) -> AuthenticatedKey | None:
         """The caller behind ``plaintext``, or None for unknown, wrong, revoked or expired keys.
 
-        This is the one lookup that cannot be tenant-scoped: it is what finds the tenant.
+        This is the one lookup that cannot be tenant-scoped: it is what finds the tenant
+        (through ``core.db.lookups``, the narrow path past row-level security). The caller
+        then binds its transaction to the key's tenant (``core.db.tenancy.bind_tenant``).
         """
         parsed = parse_key(plaintext)
         if parsed is None:
             return None
         prefix, _secret = parsed
-        found = self.session.execute(
-            select(ApiKeyRow, TenantRow.slug)
-            .join(TenantRow, TenantRow.id == ApiKeyRow.tenant_id)
-            .where(ApiKeyRow.prefix == prefix)
-        ).first()
-        expected = found[0].key_hash if found is not None else _DUMMY_HASH
+        row = key_by_prefix(self.session, prefix)
+        expected = row.key_hash if row is not None else _DUMMY_HASH
         matches = hmac.compare_digest(hash_key(plaintext), expected)
-        if found is None or not matches:
+        if row is None or not matches:
             return None
-        row, slug = found
         now = now or utcnow()
         if row.revoked_at is not None:
             return None
         if row.expires_at is not None and row.expires_at <= now:
             return None
-        return AuthenticatedKey(key_id=row.id, tenant_id=row.tenant_id, tenant_slug=slug, role=row.role)
+        return AuthenticatedKey(key_id=row.id, tenant_id=row.tenant_id, tenant_slug=row.tenant_slug, role=row.role)
 
     def get(self, tenant_id: int, key_id: int) -> ApiKey | None:
         row = self._row(tenant_id, key_id)
@@ -136,7 +136,7 @@ class ApiKeyRepository:
 
     def list(self, tenant_id: int) -> list[ApiKey]:
         rows = self.session.scalars(
-            select(ApiKeyRow).where(ApiKeyRow.tenant_id == tenant_id).order_by(ApiKeyRow.id)
+            select(ApiKeyRow).where(scoped(self.session, ApiKeyRow.tenant_id, tenant_id)).order_by(ApiKeyRow.id)
         )
         return [to_api_key(r) for r in rows]
 
@@ -164,5 +164,5 @@ class ApiKeyRepository:
 
     def _row(self, tenant_id: int, key_id: int) -> ApiKeyRow | None:
         return self.session.scalars(
-            select(ApiKeyRow).where(ApiKeyRow.tenant_id == tenant_id, ApiKeyRow.id == key_id)
+            select(ApiKeyRow).where(scoped(self.session, ApiKeyRow.tenant_id, tenant_id), ApiKeyRow.id == key_id)
         ).first()

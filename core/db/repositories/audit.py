@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db.records import AuditEvent
 from core.db.tables import AuditEventRow
+from core.db.tenancy import scoped
 
 
 def _to_event(row: AuditEventRow) -> AuditEvent:
@@ -45,9 +46,9 @@ class AuditRepository:
     def list(self, tenant_id: int, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
         """Newest first."""
         rows = self.session.scalars(
-            select(AuditEventRow).where(AuditEventRow.tenant_id == tenant_id).order_by(AuditEventRow.id.desc()).limit(limit).offset(offset)
+            select(AuditEventRow).where(scoped(self.session, AuditEventRow.tenant_id, tenant_id)).order_by(AuditEventRow.id.desc()).limit(limit).offset(offset)
         )
         return [_to_event(r) for r in rows]
 
     def count(self, tenant_id: int) -> int:
-        return self.session.scalar(select(func.count()).select_from(AuditEventRow).where(AuditEventRow.tenant_id == tenant_id)) or 0
+        return self.session.scalar(select(func.count()).select_from(AuditEventRow).where(scoped(self.session, AuditEventRow.tenant_id, tenant_id))) or 0

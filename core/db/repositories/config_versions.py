@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core.db.errors import ConfigVersionConflict, UnknownApiKey
 from core.db.records import ConfigVersion
 from core.db.tables import ApiKeyRow, ConfigVersionRow
+from core.db.tenancy import scoped
 
 
 def checksum(yaml_text: str) -> str:
@@ -92,7 +93,7 @@ class ConfigVersionRepository:
 
     def _next_version(self, tenant_id: int) -> int:
         highest = self.session.scalar(
-            select(func.max(ConfigVersionRow.version)).where(ConfigVersionRow.tenant_id == tenant_id)
+            select(func.max(ConfigVersionRow.version)).where(scoped(self.session, ConfigVersionRow.tenant_id, tenant_id))
         )
         return (highest or 0) + 1
 
@@ -100,7 +101,7 @@ class ConfigVersionRepository:
         return (
             self.session.scalar(
                 select(ConfigVersionRow.id).where(
-                    ConfigVersionRow.tenant_id == tenant_id, ConfigVersionRow.version == version
+                    scoped(self.session, ConfigVersionRow.tenant_id, tenant_id), ConfigVersionRow.version == version
                 )
             )
             is not None
@@ -109,7 +110,7 @@ class ConfigVersionRepository:
     def list(self, tenant_id: int) -> list[ConfigVersion]:
         rows = self.session.scalars(
             select(ConfigVersionRow)
-            .where(ConfigVersionRow.tenant_id == tenant_id)
+            .where(scoped(self.session, ConfigVersionRow.tenant_id, tenant_id))
             .order_by(ConfigVersionRow.version)
         )
         return [to_config_version(r) for r in rows]
@@ -117,7 +118,7 @@ class ConfigVersionRepository:
     def get(self, tenant_id: int, version: int) -> ConfigVersion | None:
         row = self.session.scalars(
             select(ConfigVersionRow).where(
-                ConfigVersionRow.tenant_id == tenant_id, ConfigVersionRow.version == version
+                scoped(self.session, ConfigVersionRow.tenant_id, tenant_id), ConfigVersionRow.version == version
             )
         ).first()
         return to_config_version(row) if row is not None else None
@@ -125,7 +126,7 @@ class ConfigVersionRepository:
     def latest(self, tenant_id: int) -> ConfigVersion | None:
         row = self.session.scalars(
             select(ConfigVersionRow)
-            .where(ConfigVersionRow.tenant_id == tenant_id)
+            .where(scoped(self.session, ConfigVersionRow.tenant_id, tenant_id))
             .order_by(ConfigVersionRow.version.desc())
             .limit(1)
         ).first()

@@ -4,8 +4,10 @@ The protocol these methods serve is in ``core.idempotency``; here are only the s
 each scoped by tenant_id. The claim is an ``INSERT ... ON CONFLICT DO NOTHING`` (both
 databases), so two concurrent claims of one key never both succeed and neither raises:
 the loser gets None and reads the winner's row instead. Completing and releasing only
-touch a row that is still in flight, so a request whose claim was taken over can tell
-(it updates nothing) and must not commit.
+touch a row that is still in flight *and* was claimed at the given instant: a request
+whose claim was taken over can tell (it updates nothing) and must not commit. The instant,
+not the id alone, identifies a claim, because SQLite hands a deleted row's id to the next
+insert when it was the highest.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db.tables import IdempotencyKeyRow
+from core.db.tenancy import scoped
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class IdempotencyRepository:
 
     def get(self, tenant_id: int, key: str) -> IdempotencyRecord | None:
         row = self.session.scalar(
-            select(IdempotencyKeyRow).where(IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.key == key)
+            select(IdempotencyKeyRow).where(self._tenant(tenant_id), IdempotencyKeyRow.key == key)
         )
         return _record(row) if row is not None else None
 
@@ -76,42 +79,58 @@ class IdempotencyRepository:
         )
         return self.session.execute(stmt).scalar()
 
-    def complete(self, tenant_id: int, claim_id: int, status_code: int, response_body: str) -> bool:
+    def complete(self, tenant_id: int, claim_id: int, claimed_at: datetime, status_code: int, response_body: str) -> bool:
         """Record the answer on a claim still in flight; False if the claim is gone or done
         (taken over by a retry after its lease ran out), and then the caller must roll back."""
         result = self.session.execute(
             update(IdempotencyKeyRow)
-            .where(IdempotencyKeyRow.id == claim_id, IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.status_code.is_(None))
+            .where(*self._in_flight(tenant_id, claim_id, claimed_at))
             .values(status_code=status_code, response_body=response_body)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
-    def release(self, tenant_id: int, claim_id: int) -> bool:
+    def release(self, tenant_id: int, claim_id: int, claimed_at: datetime) -> bool:
         """Delete a claim that is still in flight (its request failed, or it is abandoned)."""
         result = self.session.execute(
             delete(IdempotencyKeyRow)
-            .where(IdempotencyKeyRow.id == claim_id, IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.status_code.is_(None))
+            .where(*self._in_flight(tenant_id, claim_id, claimed_at))
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
+    def _tenant(self, tenant_id: int):
+        return scoped(self.session, IdempotencyKeyRow.tenant_id, tenant_id)
+
+    def _in_flight(self, tenant_id: int, claim_id: int, claimed_at: datetime) -> tuple:
+        return (
+            IdempotencyKeyRow.id == claim_id,
+            self._tenant(tenant_id),
+            IdempotencyKeyRow.created_at == claimed_at,
+            IdempotencyKeyRow.status_code.is_(None),
+        )
+
     def delete(self, tenant_id: int, record_id: int) -> bool:
         result = self.session.execute(
             delete(IdempotencyKeyRow)
-            .where(IdempotencyKeyRow.id == record_id, IdempotencyKeyRow.tenant_id == tenant_id)
+            .where(IdempotencyKeyRow.id == record_id, self._tenant(tenant_id))
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
     def purge_expired(self, tenant_id: int, now: datetime) -> int:
-        """Delete the tenant's keys whose time is up (done lazily, at the next claim)."""
-        result = self.session.execute(
-            delete(IdempotencyKeyRow)
-            .where(IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.expires_at <= now)
-            .execution_options(synchronize_session=False)
-        )
+        """Delete the tenant's keys whose time is up (done lazily, at the next claim).
+
+        Best effort: on PostgreSQL rows another transaction holds are skipped (``SKIP
+        LOCKED``), so concurrent claims never wait on each other's purge; the next claim
+        gets them. (A claim that finds its own key expired deletes it itself.)
+        """
+        expired = (self._tenant(tenant_id), IdempotencyKeyRow.expires_at <= now)
+        if self.session.get_bind().dialect.name == "postgresql":
+            ids = select(IdempotencyKeyRow.id).where(*expired).with_for_update(skip_locked=True)
+            expired = (IdempotencyKeyRow.id.in_(ids.scalar_subquery()),)
+        result = self.session.execute(delete(IdempotencyKeyRow).where(*expired).execution_options(synchronize_session=False))
         return result.rowcount
 
     def count(self, tenant_id: int) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(IdempotencyKeyRow).where(IdempotencyKeyRow.tenant_id == tenant_id)) or 0)
+        return int(self.session.scalar(select(func.count()).select_from(IdempotencyKeyRow).where(self._tenant(tenant_id))) or 0)

@@ -38,10 +38,13 @@ from core.db.repositories.response_frames import (
     require_aware,
 )
 from core.db.tables import ConfigVersionRow, ResponseRow
+from core.db.tenancy import scoped
 
 # Well under SQLite's bound-parameter limit (32766, or 999 before SQLite 3.32).
 KEY_CHUNK = 500
 PG_KEY_CHUNK = 10_000
+# PostgreSQL: the temporary table a batch is copied into before it is inserted (see _copy_rows)
+STAGING_TABLE = "csm_responses_staging"
 WRITE_COLUMNS = (
     "tenant_id",
     "config_version_id",
@@ -85,7 +88,7 @@ class ResponseRepository:
                 match = ResponseRow.response_key.in_(chunk)
             found.update(
                 self.session.scalars(
-                    select(ResponseRow.response_key).where(ResponseRow.tenant_id == tenant_id, match)
+                    select(ResponseRow.response_key).where(scoped(self.session, ResponseRow.tenant_id, tenant_id), match)
                 )
             )
         return found
@@ -100,10 +103,11 @@ class ResponseRepository:
         savepoint, so a duplicate key (DuplicateResponseKey) leaves the caller's transaction
         usable and nothing of the batch stored.
 
-        The write bypasses the ORM. PostgreSQL uses COPY, SQLite a single executemany of
-        the Core INSERT. Measured on 100,000 rows of 20 answers and 3 attributes, this
-        method took about 2.1 s on PostgreSQL (Core executemany of the same rows: 3.3 s)
-        and 1.1 s on SQLite (Core executemany: 2.0 s).
+        The write bypasses the ORM. PostgreSQL uses COPY into a staging table and one
+        INSERT ... SELECT (see ``_copy_rows``), SQLite a single executemany of the Core
+        INSERT. Measured on 100,000 rows of 20 answers and 3 attributes, this method took
+        1.9-2.4 s on PostgreSQL (Core executemany of the same rows: 3.3 s) and 1.1 s on
+        SQLite (Core executemany: 2.0 s).
         """
         if rows.empty:
             return 0
@@ -129,7 +133,7 @@ class ResponseRepository:
         """Refuse a config version of another tenant, or a number that does not match it."""
         stored = self.session.scalar(
             select(ConfigVersionRow.version).where(
-                ConfigVersionRow.id == config_version_id, ConfigVersionRow.tenant_id == tenant_id
+                ConfigVersionRow.id == config_version_id, scoped(self.session, ConfigVersionRow.tenant_id, tenant_id)
             )
         )
         if stored is None or stored != version:
@@ -141,7 +145,7 @@ class ResponseRepository:
     # -- reading ---------------------------------------------------------------------
 
     def count(self, tenant_id: int, version: int | None = None) -> int:
-        stmt = select(func.count()).select_from(ResponseRow).where(ResponseRow.tenant_id == tenant_id)
+        stmt = select(func.count()).select_from(ResponseRow).where(scoped(self.session, ResponseRow.tenant_id, tenant_id))
         if version is not None:
             stmt = stmt.where(ResponseRow.version == version)
         return int(self.session.scalar(stmt) or 0)
@@ -150,7 +154,7 @@ class ResponseRepository:
         """Config version number -> how many responses were collected under it."""
         rows = self.session.execute(
             select(ResponseRow.version, func.count())
-            .where(ResponseRow.tenant_id == tenant_id)
+            .where(scoped(self.session, ResponseRow.tenant_id, tenant_id))
             .group_by(ResponseRow.version)
             .order_by(ResponseRow.version)
         )
@@ -179,7 +183,7 @@ class ResponseRepository:
                 ResponseRow.attributes,
                 ResponseRow.answers,
             )
-            .where(ResponseRow.tenant_id == tenant_id, ResponseRow.version == version)
+            .where(scoped(self.session, ResponseRow.tenant_id, tenant_id), ResponseRow.version == version)
             .order_by(ResponseRow.collected_at, ResponseRow.id)
         )
         if start is not None:
@@ -200,7 +204,7 @@ class ResponseRepository:
         """One page of responses as plain dicts, ordered by collected_at (then insertion)."""
         stmt = (
             select(ResponseRow)
-            .where(ResponseRow.tenant_id == tenant_id)
+            .where(scoped(self.session, ResponseRow.tenant_id, tenant_id))
             .order_by(ResponseRow.collected_at, ResponseRow.id)
             .limit(limit)
             .offset(offset)
@@ -256,13 +260,22 @@ def _executemany_rows(
 def _copy_rows(
     connection: Connection, tenant_id: int, config_version_id: int, version: int, rows: PreparedRows
 ) -> None:
-    """PostgreSQL COPY through psycopg 3, inside the session's own transaction."""
+    """PostgreSQL: COPY into a temporary staging table, then one INSERT ... SELECT.
+
+    ``COPY FROM`` refuses a table under row-level security, so the rows are copied (psycopg
+    3, inside the session's own transaction) into a temporary table private to this
+    connection, and the INSERT moves them into ``responses`` through the tenant policy's
+    WITH CHECK. The staging table is created once per connection and emptied after each
+    batch (and at every commit). The same statements through psycopg, on 100,000 rows of 20
+    answers: 2.1-2.3 s, against 1.6-1.8 s for a direct COPY (which row-level security rules
+    out) and 3.4-3.8 s for an executemany.
+    """
     from psycopg import sql
 
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(ResponseRow.__tablename__),
-        sql.SQL(", ").join(sql.Identifier(c) for c in WRITE_COLUMNS),
-    )
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in WRITE_COLUMNS)
+    target = sql.Identifier(ResponseRow.__tablename__)
+    staging = sql.Identifier("pg_temp", STAGING_TABLE)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)
     created = _utc_text_now() + "+00:00"
     collected = [t + "+00:00" for t in rows.collected_at_utc]
     driver = connection.connection.driver_connection
@@ -280,9 +293,17 @@ def _copy_rows(
             [created] * len(rows),
         )
     )
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for record in records:
-            copy.write_row(record)
+    with driver.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA"
+            ).format(sql.Identifier(STAGING_TABLE), columns, target)
+        )
+        with cursor.copy(statement) as copy:
+            for record in records:
+                copy.write_row(record)
+        cursor.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, columns, columns, staging))
+        cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
 
 
 def _utc_text_now() -> str:

@@ -1,0 +1,115 @@
+"""Rate limits per API key (flask-limiter).
+
+Two budgets, both counted per key:
+
+- ``RATE_LIMIT`` (default 600 per minute): every ``/api/v1`` call of a key, all endpoints
+  together;
+- ``RATE_LIMIT_INGEST`` (default 60 per minute): the two ingest endpoints together, on top
+  of the first. One ingest request may carry 10,000 responses, so this one bounds the
+  write load a single key can put on the database.
+
+A request over either budget gets 429 with ``Retry-After`` (seconds until the window that
+was exceeded ends) and the usual JSON error shape; nothing of it runs. The docs
+(``/docs``, ``/openapi.json``) are not limited.
+
+**The key.** Requests are counted by a hash of their bearer token (never the token itself,
+which would then sit in Redis in clear). The key's prefix alone is not used: it is not a
+secret (it is listed to admins and shows in logs), so counting by it would let anyone who
+knows a prefix use up that key's budget with made-up tokens. A request without a bearer
+token is counted by its remote address.
+
+**Storage.** With ``REDIS_URL`` (env ``CSM_REDIS_URL``) the counters live in Redis and are
+shared by every worker process; without it each process counts in memory (right for one
+process, ``make run``; with N workers a key could get up to N times its budget).
+
+**When Redis is down: degrade, never refuse.** Rate limiting protects the service; it must
+not become the reason it fails. A request that finds Redis unreachable logs a warning
+("Rate limit storage unreachable - falling back to in-memory storage") and from then on
+each process enforces the same limits in its own memory, while Redis is probed again with
+exponential back-off (1, 2, 4... s); once it answers, counting returns to it (counts taken
+in memory meanwhile are not carried over). Should the limiter fail in any other way, the
+request goes through and the error is logged (fail open). Connecting to Redis gives up
+after ``REDIS_TIMEOUT_S``, so a dead Redis host costs each request at most that, and only
+until the fallback is in place. tests/test_rate_limit.py proves both paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+from flask import Flask, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded
+from werkzeug.http import HTTP_STATUS_CODES
+
+from core.api.responses.resources import blp as responses_blueprint
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+# Seconds to wait for Redis to accept a connection or answer, before falling back.
+REDIS_TIMEOUT_S = 0.5
+_KEY_DOMAIN = b"csm-rate-limit\x00"
+
+
+def rate_limit_key() -> str:
+    """What a request is counted against: its bearer token (hashed), else its address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        digest = hashlib.sha256(_KEY_DOMAIN + token.encode("utf-8", "surrogatepass")).hexdigest()
+        return "key:" + digest[:32]
+    return "addr:" + (request.remote_addr or "unknown")
+
+
+def install_rate_limits(app: Flask, settings: dict) -> Limiter | None:
+    """Attach the limiter to ``app`` (before the API's blueprints are registered); returns
+    it, or None when ``RATE_LIMIT_ENABLED`` is off."""
+    if not settings.get("RATE_LIMIT_ENABLED", True):
+        app.config["RATELIMIT_ENABLED"] = False
+        return None
+    redis_url = settings.get("REDIS_URL")
+    app.config.update(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_url or "memory://",
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": REDIS_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S} if redis_url else {},
+        RATELIMIT_STRATEGY="fixed-window",
+        RATELIMIT_KEY_PREFIX="csm",
+        # The policy when the storage is down: same limits, counted in this process's memory.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        # ...and if even that fails, let the request through and log the error.
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
+    limiter = Limiter(rate_limit_key, app=app, application_limits=[settings["RATE_LIMIT"]])
+    limiter.request_filter(lambda: not request.path.startswith(API_PREFIX))
+    limiter.shared_limit(settings["RATE_LIMIT_INGEST"], scope="ingest", methods=["POST"])(responses_blueprint)
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(error: RateLimitExceeded):
+        retry_after = _retry_after(limiter, error)
+        body = {
+            "code": 429,
+            "status": HTTP_STATUS_CODES[429],
+            "message": f"rate limit of {error.limit.limit} for this API key exceeded; retry in {retry_after} s",
+        }
+        response = jsonify(body)
+        response.status_code = 429
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    return limiter
+
+
+def _retry_after(limiter: Limiter, error: RateLimitExceeded) -> int:
+    """Whole seconds until the exceeded window ends (at least 1). If the storage cannot say,
+    the window's full length: never too early."""
+    try:
+        current = limiter.current_limit
+        if current is not None and current.breached:
+            reset_time = current.window[0]  # when the exceeded window ends (epoch seconds)
+            return max(1, math.ceil(reset_time - time.time()))
+    except Exception:  # the storage failed between the hit and this question
+        log.warning("rate limit storage unreachable while computing Retry-After", exc_info=True)
+    return max(1, int(error.limit.limit.get_expiry()))
