@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from tests.conftest import STORE_YAML, auth
 from tests.test_api import TWO
