@@ -222,7 +222,7 @@ def test_no_configuration_yet_and_batch_limits(app, make_tenant):
     assert r.status_code == 422 and r.json["errors"] == {"responses": ["at most 3 items"]}
     assert t.post("/api/v1/responses", json={"responses": []}).status_code == 422
     assert t.post("/api/v1/responses", json={"responses": [1, 2]}).status_code == 422
-    assert t.post("/api/v1/responses", json={"responses": TWO, "version": 7}).status_code == 422
+    assert t.post("/api/v1/responses", json={"responses": TWO, "version": 7}).status_code == 404
     assert count(t) == 0
 
 

@@ -2,7 +2,7 @@
 tried by one tenant ("mallory") against the other's ("victim"), in both creation orders.
 
 Each attempt must get exactly what a never-used id gets (404 for ids in the path or
-query, an empty page from the listing filtered by version, the same 422 for a version
+query, an empty page from the listing filtered by version, the same 404 for a version
 named in a body, 403 for operator-only routes): the answer is no oracle for what the
 other tenant has. Nothing a response body or an export contains may
 come from the victim, and the victim's rows, read straight from the tables before and
@@ -133,14 +133,14 @@ def attack(victim, mallory, ids) -> list[bytes]:
         csv = f"response_id,env_overall\ncsv-{n},A\n".encode()
         r = call("post", f"/api/v1/responses/csv?version={n}", data=csv, content_type="text/csv")
         none = call("post", f"/api/v1/responses/csv?version={NOWHERE}", data=csv, content_type="text/csv")
-        assert r.status_code == 422 and same_answer(r, none, ids=(str(n), str(NOWHERE)))
+        assert r.status_code == 404 and same_answer(r, none, ids=(str(n), str(NOWHERE)))
 
-    # numbers in a body (bulk references): the same 422 as a version that exists nowhere
+    # numbers in a body (bulk references): the same 404 as a version that exists nowhere
     for n in ids["versions"]:
         body = {"responses": answers(1, f"bulk-{n}", "plain")}
         r = call("post", "/api/v1/responses", json={**body, "version": n})
         none = call("post", "/api/v1/responses", json={**body, "version": NOWHERE})
-        assert r.status_code == 422 and same_answer(r, none, ids=(str(n), str(NOWHERE)))
+        assert r.status_code == 404 and same_answer(r, none, ids=(str(n), str(NOWHERE)))
 
     # the victim's Idempotency-Key is mallory's own fresh key: it runs, nothing is replayed
     r = call("post", "/api/v1/responses", json={"responses": answers(1, "idem", "plain")}, headers={"Idempotency-Key": "shared-key"})

@@ -54,7 +54,7 @@ def _ingest(batch_of, version):
     except operations.NotFound as exc:
         if version is None:
             abort(409, message=str(exc))
-        abort(422, message=str(exc), errors={"version": [str(exc)]})
+        abort(404, message=str(exc), errors={"version": [str(exc)]})
     except BatchError as exc:
         abort(
             422,
@@ -130,5 +130,5 @@ class ResponsesCsv(MethodView):
         return _once("POST /responses/csv", str(query.get("version", "")), data, lambda: _ingest(batch_of, query.get("version")))
 
 
-document_errors(blp, Responses.post, 401, 403, 409, 413, 422)
-document_errors(blp, ResponsesCsv.post, 401, 403, 409, 413, 422)
+document_errors(blp, Responses.post, 401, 403, 404, 409, 413, 422)
+document_errors(blp, ResponsesCsv.post, 401, 403, 404, 409, 413, 422)
