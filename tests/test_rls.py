@@ -59,8 +59,9 @@ def test_the_tenant_tables_are_the_six_expected():
 
 @pytest.fixture
 def pg(app_db_url):
-    if not is_postgres(app_db_url):
-        pytest.skip("row-level security is PostgreSQL's; on SQLite the application filter is the lock")
+    # Row-level security is PostgreSQL's (on SQLite the application filter is the lock):
+    # tests using this fixture are marked `postgres`, whose SQLite variants are deselected.
+    assert is_postgres(app_db_url), "mark the test @pytest.mark.postgres"
     return app_db_url
 
 
@@ -371,8 +372,7 @@ OWNER_ROLE = "csm_owner_test"
 def owned_schema(request, db_url):
     """A schema owned by a LOGIN role that is neither superuser nor BYPASSRLS (it will
     migrate it): (owner URL, app URL)."""
-    if not is_postgres(db_url):
-        pytest.skip("roles are PostgreSQL's")
+    assert is_postgres(db_url), "roles are PostgreSQL's: mark the test @pytest.mark.postgres"
     pg_admin_engine = request.getfixturevalue("pg_admin_engine")
     request.getfixturevalue("pg_app_role")
     with pg_admin_engine.begin() as connection:
