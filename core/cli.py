@@ -68,7 +68,11 @@ def _read_config(ctx: Context, path: Path):
     try:
         return load_config(path.read_bytes(), str(path), ctx.registry.template)
     except ConfigError as exc:
-        fail(f"{path}: {len(exc.issues)} problem(s)", [str(i) for i in exc.issues])
+        _config_failed(exc, str(path))
+
+
+def _config_failed(exc: ConfigError, name: str):
+    fail(f"{name}: {len(exc.issues)} problem(s)", [str(i) for i in exc.issues])
 
 
 def _batch_failed(exc: BatchError, name: str):
@@ -243,7 +247,7 @@ def upload_config(ctx: Context, tenant: str, config: Path):
         with ctx.unit_of_work() as session:
             version, _ = operations.upload_config(session, ctx.tenant_id(session, tenant), config.read_bytes(), str(config), ctx.registry.template)
     except ConfigError as exc:
-        fail(f"{config}: {len(exc.issues)} problem(s)", [str(i) for i in exc.issues])
+        _config_failed(exc, str(config))
     click.echo(f"{tenant}: stored configuration version {version.version} ({version.indicator_set_code})")
 
 

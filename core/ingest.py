@@ -213,27 +213,23 @@ def prepare_rows(
     errors.extend(RowError(e.row, f"answers.{e.field}", e.reason) for e in answer_errors)
     uncounted = answer_errors.total - len(answer_errors)
     text_codes = [q.code for q in iset.questions if not iset.scales[q.scale].scored and q.code in canon.columns]
-    for code in text_codes:
-        too_long = canon[code].str.len().to_numpy(dtype=float, na_value=0) > MAX_TEXT_ANSWER_LENGTH
-        errors.extend(RowError(int(r), f"answers.{code}", f"longer than {MAX_TEXT_ANSWER_LENGTH} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
     answered = answers.notna().any(axis=1).to_numpy() if len(answers.columns) else np.zeros(n, dtype=bool)
     flagged = {e.row for e in errors}
     errors.extend(RowError(int(r), "answers", "the response answers no question") for r in np.flatnonzero(~answered)[:MAX_ERRORS] if r not in flagged)
 
     meta = batch.meta
     out = pd.DataFrame(index=meta.index)
+    unstorable = {}
     for col, limit in (("response_id", MAX_ID_LENGTH), ("customer_id", MAX_ID_LENGTH), ("touchpoint", MAX_TOUCHPOINT_LENGTH)):
-        values = _text_column(meta, col, n, errors, limit)
+        values = _text_column(meta, col, n, errors)
+        unstorable[col] = _check_text(values, col, limit, errors)
         out["response_key" if col == "response_id" else col] = values
-    unstorable = {col: _refuse_unstorable(out[col], "response_id" if col == "response_key" else col, errors) for col in ("response_key", "customer_id", "touchpoint")}
     keys = out["response_key"]
     dup = keys.notna() & keys.duplicated(keep="first")
     errors.extend(RowError(int(r), "response_id", f"duplicate response_id {keys.iloc[r]!r} in this batch") for r in np.flatnonzero(dup.to_numpy())[:MAX_ERRORS])
-    present = keys[keys.notna() & ~dup & ~unstorable["response_key"]]
+    present = keys[keys.notna() & ~dup & ~unstorable["response_id"]]
     if stored_keys is not None and len(present):
-        clash = stored_keys(present.tolist())
-        rows = np.flatnonzero(keys.isin(clash).to_numpy() & ~dup.to_numpy())
-        errors.extend(RowError(int(r), "response_id", f"response_id {keys.iloc[r]!r} is already stored") for r in rows[:MAX_ERRORS])
+        errors.extend(already_stored(keys, stored_keys(present.tolist()), skip=dup.to_numpy()))
     out["collected_at"] = _timestamps(meta, n, errors, now)
 
     attrs = batch.attributes
@@ -245,12 +241,9 @@ def prepare_rows(
             errors.append(RowError(0, f"attributes.{col}", f"attribute names must be 1-{MAX_ATTRIBUTE_NAME_LENGTH} characters, without control characters or unpaired surrogates"))
     attr_text = attrs.apply(lambda s: _scalar_text(s, f"attributes.{s.name}", errors)) if len(attrs.columns) else attrs
     for col in attr_text.columns:
-        too_long = attr_text[col].str.len().to_numpy(dtype=float, na_value=0) > MAX_ATTRIBUTE_LENGTH
-        errors.extend(RowError(int(r), f"attributes.{col}", f"longer than {MAX_ATTRIBUTE_LENGTH} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
+        _check_text(attr_text[col], f"attributes.{col}", MAX_ATTRIBUTE_LENGTH, errors)
     for col in text_codes:
-        _refuse_unstorable(canon[col], f"answers.{col}", errors)
-    for col in attr_text.columns:
-        _refuse_unstorable(attr_text[col], f"attributes.{col}", errors)
+        _check_text(canon[col], f"answers.{col}", MAX_TEXT_ANSWER_LENGTH, errors)
     if errors:
         errors.sort(key=lambda e: (e.row, e.field))
         raise BatchError(errors, total=len(errors) + uncounted)
@@ -260,12 +253,10 @@ def prepare_rows(
     return out.reset_index(drop=True)
 
 
-def _text_column(meta: pd.DataFrame, col: str, n: int, errors: list[RowError], limit: int) -> pd.Series:
+def _text_column(meta: pd.DataFrame, col: str, n: int, errors: list[RowError]) -> pd.Series:
     if col not in meta.columns:
         return pd.Series([None] * n, index=meta.index, dtype=object)
     s = _scalar_text(meta[col], col, errors)
-    too_long = s.str.len().to_numpy(dtype=float, na_value=0) > limit
-    errors.extend(RowError(int(r), col, f"longer than {limit} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
     return s.astype(object).where(s.notna(), None)
 
 
@@ -292,17 +283,27 @@ def _as_text(v):
     return _number_text(v)
 
 
-_UNSTORABLE = r"[\x00\ud800-\udfff]"
+# Characters no stored text may hold: NUL (PostgreSQL refuses it in text) and unpaired
+# UTF-16 surrogates (JSON can spell them, \ud800, but they cannot be encoded as UTF-8).
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
-def _refuse_unstorable(s: pd.Series, field: str, errors: list[RowError]) -> np.ndarray:
-    """NUL characters and lone surrogates cannot be stored as UTF-8 text (PostgreSQL refuses NUL).
-
-    Returns the mask of refused rows.
-    """
-    bad = s.astype(object).where(s.notna(), "").astype(str).str.contains(_UNSTORABLE, regex=True).to_numpy()
+def _check_text(s: pd.Series, field: str, limit: int, errors: list[RowError]) -> np.ndarray:
+    """Refuse free text longer than ``limit`` or holding characters no database can store
+    (NUL, unpaired surrogates); returns the mask of rows holding unstorable characters."""
+    too_long = s.str.len().to_numpy(dtype=float, na_value=0) > limit
+    errors.extend(RowError(int(r), field, f"longer than {limit} characters") for r in np.flatnonzero(too_long)[:MAX_ERRORS])
+    bad = s.astype(object).where(s.notna(), "").astype(str).str.contains(UNSTORABLE, regex=True).to_numpy()
     errors.extend(RowError(int(r), field, "contains a NUL character or an unpaired surrogate") for r in np.flatnonzero(bad)[:MAX_ERRORS])
     return bad
+
+
+def already_stored(keys: pd.Series, stored: set[str], skip: np.ndarray | None = None) -> list[RowError]:
+    """One error per row whose response id is in ``stored`` (rows in ``skip`` left out)."""
+    hit = keys.isin(stored).to_numpy()
+    if skip is not None:
+        hit = hit & ~skip
+    return [RowError(int(r), "response_id", f"response_id {keys.iloc[r]!r} is already stored") for r in np.flatnonzero(hit)[:MAX_ERRORS]]
 
 
 _SCALAR_DTYPES = {"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"}

@@ -14,7 +14,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -37,7 +36,7 @@ from core.db.repositories import (
     TenantRepository,
 )
 from core.export import FORMAT, FORMAT_VERSION, NOT_EXPORTED, ExportArchive, utc_iso
-from core.ingest import MAX_ERRORS, Batch, BatchError, RowError, prepare_rows
+from core.ingest import Batch, BatchError, RowError, already_stored, prepare_rows
 from core.roles import ADMIN
 from core.scoring import score
 
@@ -163,11 +162,10 @@ def _stored_meanwhile(keys: pd.Series, clash: set[str]) -> BatchError:
     to a concurrent request storing some of the same response ids (PostgreSQL: both
     checked before either committed; the unique constraint caught it and nothing of this
     batch was stored). Same rows and message as when the check itself finds them."""
-    rows = np.flatnonzero(keys.isin(clash).to_numpy())
-    errors = [RowError(int(r), "response_id", f"response_id {keys.iloc[r]!r} is already stored") for r in rows[:MAX_ERRORS]]
+    errors = already_stored(keys, clash)
     if not errors:
         return BatchError([RowError(-1, "response_id", "a concurrent request stored some of these response ids; nothing of this batch was stored")])
-    return BatchError(errors, total=len(rows))
+    return BatchError(errors, total=int(keys.isin(clash).sum()))
 
 
 def report(

@@ -16,16 +16,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
+from core.ingest import UNSTORABLE
+
 # Largest id or version number a request may name (the databases' 32-bit integer range).
 MAX_ID = 2**31 - 1
 # Largest page number a listing accepts: beyond it the row offset would not fit the
 # databases' 64-bit integers (and no tenant has that many pages).
 MAX_PAGE = MAX_ID
 
-# Characters no stored text may hold: NUL (PostgreSQL refuses it in text) and unpaired
-# UTF-16 surrogates (JSON can spell them, \ud800, but they cannot be encoded as UTF-8).
-UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
-# ...and in a one-line label (a name), no control character at all.
+# In a one-line label (a name), no character that cannot be stored (core.ingest.UNSTORABLE)
+# and no control character at all.
 UNSTORABLE_IN_LABEL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 

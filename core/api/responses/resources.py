@@ -122,12 +122,13 @@ class ResponsesCsv(MethodView):
         upload = request.files.get("file")
         data = upload.read() if upload is not None else request.get_data(cache=False)
 
-        def batch_of(iset):
-            batch = read_csv_batch(data, iset, max_rows=state().settings["MAX_BATCH"])
-            _check_size(len(batch))
-            return batch
-
-        return _once("POST /responses/csv", str(query.get("version", "")), data, lambda: _ingest(batch_of, query.get("version")))
+        max_rows = state().settings["MAX_BATCH"]  # read_csv_batch refuses more rows than this
+        return _once(
+            "POST /responses/csv",
+            str(query.get("version", "")),
+            data,
+            lambda: _ingest(lambda iset: read_csv_batch(data, iset, max_rows=max_rows), query.get("version")),
+        )
 
 
 document_errors(blp, Responses.post, 401, 403, 404, 409, 413, 422)
