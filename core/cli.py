@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from core import operations
+from core.operations import base, configuration, erasure, export, reports, responses, tenants
 from core.config import ConfigError, load_config
 from core.ingest import BatchError, read_csv_batch
 from core.scoring import AnswerValidationError, ScoringInputError, score
@@ -176,7 +176,7 @@ def create_app_role(ctx: Context, name: str, password_env: str | None):
     (the owner; it needs CREATEROLE to create the role), after `csm init-db`."""
     import os
 
-    from core.db.roles import create_app_role as create_role
+    from core.db.login_roles import create_app_role as create_role
     from core.settings import migration_database_url
 
     password = None
@@ -194,7 +194,7 @@ def create_app_role(ctx: Context, name: str, password_env: str | None):
 def _grant_app_role(url: str, role: str) -> None:
     from sqlalchemy import make_url
 
-    from core.db.roles import grant_app_role
+    from core.db.login_roles import grant_app_role
 
     if make_url(url).get_backend_name() == "sqlite":
         click.echo(f"APP_ROLE {role} ignored: SQLite has no roles (the application-layer filter isolates tenants)")
@@ -209,7 +209,7 @@ def _with_owner(url: str, action):
     from sqlalchemy.pool import NullPool
 
     from core.db.engine import make_engine
-    from core.db.roles import UnsafeAppRole
+    from core.db.login_roles import UnsafeAppRole
 
     engine = make_engine(url, poolclass=NullPool)
     try:
@@ -231,7 +231,7 @@ def create_tenant(ctx: Context, slug: str, name: str):
 
     try:
         with ctx.unit_of_work() as session:
-            tenant, _key, plaintext = operations.create_tenant(session, slug, name, actor=operations.CLI)
+            tenant, _key, plaintext = tenants.create_tenant(session, slug, name, actor=base.CLI)
     except (InvalidSlug, SlugTaken) as exc:
         fail(f"slug: {exc}")
     click.echo(f"tenant {tenant.slug} created; API key (store it now, it is not shown again):\n{plaintext}")
@@ -245,7 +245,7 @@ def upload_config(ctx: Context, tenant: str, config: Path):
     """Store a configuration file as the tenant's next version."""
     try:
         with ctx.unit_of_work() as session:
-            version, _ = operations.upload_config(session, ctx.tenant_id(session, tenant), config.read_bytes(), str(config), ctx.registry.template)
+            version, _ = configuration.upload_config(session, ctx.tenant_id(session, tenant), config.read_bytes(), str(config), ctx.registry.template)
     except ConfigError as exc:
         _config_failed(exc, str(config))
     click.echo(f"{tenant}: stored configuration version {version.version} ({version.indicator_set_code})")
@@ -261,10 +261,10 @@ def import_responses(ctx: Context, tenant: str, version: int | None, file: Path)
     data = file.read_bytes()
     try:
         with ctx.unit_of_work() as session:
-            result = operations.ingest(session, ctx.tenant_id(session, tenant), lambda iset: read_csv_batch(data, iset), version)
+            result = responses.ingest(session, ctx.tenant_id(session, tenant), lambda iset: read_csv_batch(data, iset), version)
     except BatchError as exc:
         _batch_failed(exc, str(file))
-    except operations.NotFound as exc:
+    except base.NotFound as exc:
         fail(f"--version: {exc}" if version else str(exc))
     click.echo(f"{tenant}: imported {result.accepted} responses under configuration version {result.version}")
 
@@ -285,8 +285,8 @@ def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
     utc = lambda d: None if d is None else pd.Timestamp(d, tz="UTC").to_pydatetime()  # noqa: E731
     try:
         with ctx.unit_of_work() as session:
-            result = operations.report(session, ctx.tenant_id(session, tenant), version, utc(start), utc(end), tuple(by), period)
-    except operations.NotFound as exc:
+            result = reports.report(session, ctx.tenant_id(session, tenant), version, utc(start), utc(end), tuple(by), period)
+    except base.NotFound as exc:
         fail(str(exc))
     except ScoringInputError as exc:
         fail(f"--by: {exc}")
@@ -303,7 +303,7 @@ def export_cmd(ctx: Context, tenant: str, out: Path):
     partial = out.with_name(out.name + ".partial")
     try:
         with ctx.unit_of_work() as session, partial.open("wb") as file:
-            manifest = operations.export_tenant(session, ctx.tenant_id(session, tenant), file, operations.CLI)
+            manifest = export.export_tenant(session, ctx.tenant_id(session, tenant), file, base.CLI)
         partial.replace(out)  # a failed export never leaves a truncated archive under the name asked for
     finally:
         partial.unlink(missing_ok=True)
@@ -320,7 +320,7 @@ def delete_tenant(ctx: Context, slug: str, yes: bool):
     if not yes:
         fail(f"this deletes tenant {slug!r} and all its data, irreversibly; export it first (csm export --tenant {slug} --out FILE.zip), then add --yes")
     with ctx.unit_of_work() as session:
-        deleted = operations.delete_tenant(session, ctx.tenant_id(session, slug), slug, operations.CLI)
+        deleted = erasure.delete_tenant(session, ctx.tenant_id(session, slug), slug, base.CLI)
     click.echo(f"tenant {slug} deleted: " + ", ".join(f"{n} {table}" for table, n in deleted.rows.items()))
 
 
@@ -329,7 +329,7 @@ def delete_tenant(ctx: Context, slug: str, yes: bool):
 @click.pass_obj
 def seed_demo(ctx: Context, count: int):
     """Create the demo tenants with configurations and synthetic responses (safe to re-run)."""
-    from core.demo_seed import keys_file, seed
+    from core.demo.seed import keys_file, seed
 
     keys = seed(ctx, count, echo=click.echo)
     click.echo(f"\ndemo API keys (also in {keys_file(ctx.settings)}):")

@@ -11,7 +11,7 @@ Load with ``pytest_plugins = ["tests.db_fixtures"]`` in the root conftest.
 - ``engine``: an engine on the migrated database; ``session_factory``: sessions on it.
 - ``app_db_url``: the migrated database as the application connects to it. PostgreSQL: as
   the role ``csm_app_test`` (LOGIN, no SUPERUSER, no BYPASSRLS, owns nothing; created once
-  per cluster), granted on the test's schema by ``core.db.roles.grant_app_role``, the same
+  per cluster), granted on the test's schema by ``core.db.login_roles.grant_app_role``, the same
   code ``csm create-app-role`` runs; so every app and CLI test that uses it goes through
   row-level security. SQLite: the same URL as ``migrated_db_url``.
 - ``unmigrated_app_url``: ``db_url`` as the application's role, nothing granted yet (for
@@ -43,7 +43,7 @@ from sqlalchemy.pool import NullPool
 
 from core.db import make_engine, make_session_factory, upgrade
 from core.db.engine import url_with_search_path
-from core.db.roles import create_app_role, grant_app_role
+from core.db.login_roles import create_app_role, grant_app_role
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_CONNECT_TIMEOUT_S = 2

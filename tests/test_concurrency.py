@@ -24,7 +24,7 @@ from dataclasses import fields, replace
 import pytest
 from sqlalchemy import func, select, text
 
-from core import operations
+from core.operations import responses
 from core.app import create_app
 from core.db import make_engine, make_session_factory
 from core.db.errors import DuplicateResponseKey
@@ -221,7 +221,7 @@ def test_concurrent_batches_sharing_a_response_id_store_one_and_refuse_the_other
             if postgres:
                 outcome["pid"] = b.execute(text("SELECT pg_backend_pid()")).scalar()
             try:
-                operations.ingest(b, tenant_id, rows(["r2", "r3"]))
+                responses.ingest(b, tenant_id, rows(["r2", "r3"]))
                 b.commit()
             except BatchError as exc:
                 b.rollback()
@@ -230,7 +230,7 @@ def test_concurrent_batches_sharing_a_response_id_store_one_and_refuse_the_other
     try:
         with sessions() as a:
             bind_tenant(a, tenant_id)
-            operations.ingest(a, tenant_id, rows(["r1", "r2"]))
+            responses.ingest(a, tenant_id, rows(["r1", "r2"]))
             other = threading.Thread(target=b_ingests)
             other.start()
             if postgres:  # wait until B is blocked on A's row lock

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select, text
 
-from core import operations
+from core.operations import base, erasure
 from core.cli import main as csm
 from core.db.repositories.tenants import owned_tables
 from core.db.tables import ApiKeyRow, IdempotencyKeyRow, TenantRow
@@ -277,7 +277,7 @@ def test_wrong_role_or_confirmation_deletes_nothing(make_tenant, engine, client)
 def test_a_rolled_back_deletion_is_not_logged(make_tenant, engine, session_factory, caplog):
     acme = make_tenant("acme")
     with caplog.at_level(logging.INFO, logger="csm.erasure"), session_factory() as session:
-        deleted = operations.delete_tenant(session, acme.id, "acme", operations.CLI)
+        deleted = erasure.delete_tenant(session, acme.id, "acme", base.CLI)
         assert deleted.tenant.slug == "acme" and deleted.rows["api_keys"] == 1
         session.rollback()
     assert [r for r in caplog.records if r.name == "csm.erasure"] == []

@@ -675,7 +675,7 @@ def test_no_payload_gets_a_500_from_any_operation(acme):
 def test_an_unexpected_exception_is_a_json_500_without_a_traceback(app_db_url, monkeypatch, caplog):
     """A bug (simulated: scoring raises) gives the JSON error shape and a generic message;
     the exception and its traceback go to the log, not to the client."""
-    from core import operations
+    from core.operations import reports
 
     app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY})  # not TESTING: as deployed
     try:
@@ -685,7 +685,7 @@ def test_an_unexpected_exception_is_a_json_500_without_a_traceback(app_db_url, m
         def broken(*args, **kwargs):
             raise RuntimeError("secret-internal-detail at /srv/csm/core/scoring.py")
 
-        monkeypatch.setattr(operations, "report", broken)
+        monkeypatch.setattr(reports, "report", broken)
         r = client.get("/api/v1/scores", headers=auth(key))
     finally:
         app.extensions["csm"].engine.dispose()

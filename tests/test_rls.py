@@ -31,7 +31,7 @@ from core.db.base import Base
 from core.db.lookups import LOOKUP_FUNCTIONS, all_tenants, key_by_prefix, tenant_by_slug
 from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
 from core.db.repositories import api_keys as api_keys_module
-from core.db.roles import UnsafeAppRole, grant_app_role, role_facts
+from core.db.login_roles import UnsafeAppRole, grant_app_role, role_facts
 from core.db.tenancy import (
     bind_tenant,
     bound_tenant,

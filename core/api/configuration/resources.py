@@ -5,7 +5,7 @@ from dataclasses import asdict
 from flask.views import MethodView
 from flask_smorest import abort
 
-from core import operations
+from core.operations import base, configuration
 from core.api.auth import principal, tenant_required
 from core.api.common import Blueprint, body_text, document_errors
 from core.api.configuration.schemas import (
@@ -36,7 +36,7 @@ class Validate(MethodView):
         """Check a configuration without storing it; 422 lists every problem with path and line."""
         text, filename = body_text()
         try:
-            config = operations.validate_config(text, filename or "config.yaml", state().registry.template)
+            config = configuration.validate_config(text, filename or "config.yaml", state().registry.template)
         except ConfigError as exc:
             _config_errors(exc)
         return {"valid": True, "summary": config.summary()}
@@ -58,7 +58,7 @@ class Versions(MethodView):
         text, filename = body_text()
         who = principal()
         try:
-            version, config = operations.upload_config(db(), who.tenant_id, text, filename or "config.yaml", state().registry.template, actor=operations.Actor.key(who.key_id))
+            version, config = configuration.upload_config(db(), who.tenant_id, text, filename or "config.yaml", state().registry.template, actor=base.Actor.key(who.key_id))
         except ConfigError as exc:
             _config_errors(exc)
         return {**asdict(version), "summary": config.summary()}

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from core import operations
+from core.operations import base, keys
 from core.api.auth import principal, tenant_required
 from core.api.common import MAX_ID, Blueprint, document_errors
 from core.api.context import db
@@ -15,7 +15,7 @@ blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys of
 
 
 def _actor():
-    return operations.Actor.key(principal().key_id)
+    return base.Actor.key(principal().key_id)
 
 
 @blp.route("/keys")
@@ -31,7 +31,7 @@ class Keys(MethodView):
     @blp.response(201, KeyCreatedSchema)
     def post(self, body):
         """Create a key with a role (viewer, integrator or admin) and an optional expiry."""
-        key, plaintext = operations.create_key(db(), principal().tenant_id, body["name"], body["role"], _actor(), body["expires_at"])
+        key, plaintext = keys.create_key(db(), principal().tenant_id, body["name"], body["role"], _actor(), body["expires_at"])
         return {"key": key, "api_key": plaintext}
 
 
@@ -43,8 +43,8 @@ class KeyById(MethodView):
     def patch(self, body, key_id):
         """Change a key's role; takes effect on the key's next request."""
         try:
-            return operations.change_role(db(), principal().tenant_id, key_id, body["role"], _actor())
-        except operations.NotFound as exc:
+            return keys.change_role(db(), principal().tenant_id, key_id, body["role"], _actor())
+        except base.NotFound as exc:
             abort(404, message=str(exc))
 
     @tenant_required(role=ADMIN)
@@ -52,8 +52,8 @@ class KeyById(MethodView):
     def delete(self, key_id):
         """Revoke a key of this tenant; it stops working at once."""
         try:
-            operations.revoke_key(db(), principal().tenant_id, key_id, _actor())
-        except operations.NotFound as exc:
+            keys.revoke_key(db(), principal().tenant_id, key_id, _actor())
+        except base.NotFound as exc:
             abort(404, message=str(exc))
 
 

@@ -6,7 +6,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from core import idempotency, operations
+from core import idempotency
+from core.operations import base, responses
 from core.api.auth import principal, tenant_required
 from core.api.common import Blueprint, document_errors
 from core.api.context import db, state
@@ -50,8 +51,8 @@ REPLAYED = {
 def _ingest(batch_of, version):
     who = principal()
     try:
-        return operations.ingest(db(), who.tenant_id, batch_of, version)
-    except operations.NotFound as exc:
+        return responses.ingest(db(), who.tenant_id, batch_of, version)
+    except base.NotFound as exc:
         if version is None:
             abort(409, message=str(exc))
         abort(404, message=str(exc), errors={"version": [str(exc)]})

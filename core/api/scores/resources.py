@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core import operations
+from core.operations import base, reports
 from core.api.auth import principal, tenant_required
 from core.api.common import MAX_ID, Blueprint, UtcDateTime, document_errors
 from core.api.context import db
@@ -51,8 +51,8 @@ class Scores(MethodView):
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
         period = query.get("period") or ("month" if "period" in by else None)
         try:
-            return operations.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)
-        except operations.NotFound as exc:
+            return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)
+        except base.NotFound as exc:
             abort(404, message=str(exc))
         except ScoringInputError as exc:
             abort(422, message=str(exc), errors={"by": [str(exc)]})

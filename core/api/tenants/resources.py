@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from werkzeug.wsgi import wrap_file
 
-from core import operations
+from core.operations import base, erasure, export, tenants
 from core.api.auth import operator_required, principal, tenant_required
 from core.api.common import Blueprint, document_errors
 from core.api.context import db
@@ -36,10 +36,10 @@ blp = Blueprint("tenants", __name__, url_prefix="/api/v1", description="Tenants:
 EXPORT_IN_MEMORY_BYTES = 32 * 1024 * 1024
 
 
-def _delete(tenant_id: int, confirm: str, actor: operations.Actor) -> None:
+def _delete(tenant_id: int, confirm: str, actor: base.Actor) -> None:
     try:
-        operations.delete_tenant(db(), tenant_id, confirm, actor)
-    except operations.ConfirmationMismatch as exc:
+        erasure.delete_tenant(db(), tenant_id, confirm, actor)
+    except erasure.ConfirmationMismatch as exc:
         abort(422, message=str(exc), errors={"json": {"confirm": ["must be the slug of the tenant being deleted"]}})
 
 
@@ -51,7 +51,7 @@ class Tenants(MethodView):
     def post(self, body):
         """Create a tenant and its first admin API key (operator key required)."""
         try:
-            tenant, key, plaintext = operations.create_tenant(db(), body["slug"], body["name"], actor=operations.OPERATOR)
+            tenant, key, plaintext = tenants.create_tenant(db(), body["slug"], body["name"], actor=base.OPERATOR)
         except SlugTaken:
             abort(409, message=f"a tenant with slug {body['slug']!r} already exists", errors={"slug": ["already taken"]})
         except InvalidSlug as exc:
@@ -83,7 +83,7 @@ class CurrentTenant(MethodView):
     def delete(self, body):
         """Delete this tenant and all its data, irreversibly (admin key; confirm with the slug). Export it first."""
         who = principal()
-        _delete(who.tenant_id, body["confirm"], operations.Actor.key(who.key_id))
+        _delete(who.tenant_id, body["confirm"], base.Actor.key(who.key_id))
 
 
 document_errors(blp, CurrentTenant.get, 401)
@@ -108,7 +108,7 @@ class TenantExport(MethodView):
         # Not a `with`: the response streams the file and closes it when it is sent.
         spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_IN_MEMORY_BYTES)  # noqa: SIM115
         try:
-            operations.export_tenant(db(), who.tenant_id, spool, operations.Actor.key(who.key_id), now)
+            export.export_tenant(db(), who.tenant_id, spool, base.Actor.key(who.key_id), now)
             size = spool.tell()
             spool.seek(0)
         except BaseException:
@@ -136,7 +136,7 @@ class TenantBySlug(MethodView):
         if tenant is None:
             abort(404, message=f"no tenant {slug!r}")
         bind_tenant(db(), tenant.id)  # the operator acts for this tenant from here on
-        _delete(tenant.id, body["confirm"], operations.OPERATOR)
+        _delete(tenant.id, body["confirm"], base.OPERATOR)
 
 
 document_errors(blp, TenantBySlug.delete, 401, 403, 404, 422)

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import operations
+from core.operations import base, configuration, responses, tenants
+from core.operations import keys as keys_ops
+from core.roles import ADMIN
 from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
 from core.db.tenancy import bind_tenant
-from core.demo import synthetic_responses
+from core.demo.synthetic import synthetic_responses
 from core.ingest import batch_from_frame
 from core.settings import sqlite_path
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "config" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
 
 DEMO_TENANTS = (
     {
@@ -55,21 +57,20 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
     for spec in DEMO_TENANTS:
         slug = spec["slug"]
         with ctx.unit_of_work() as session:
-            tenants = TenantRepository(session)
-            tenant = tenants.get_by_slug(slug)
+            tenant = TenantRepository(session).get_by_slug(slug)
             if tenant is None:
-                tenant, _key, keys[slug] = operations.create_tenant(session, slug, spec["name"], key_name="demo key", actor=operations.CLI)
+                tenant, _key, keys[slug] = tenants.create_tenant(session, slug, spec["name"], key_name="demo key", actor=base.CLI)
                 echo(f"{slug}: tenant created")
             else:
                 bind_tenant(session, tenant.id)  # create_tenant binds a new tenant itself
                 known = ApiKeyRepository(session).authenticate(keys[slug]) if slug in keys else None
                 if known is None or known.tenant_id != tenant.id:
-                    _key, keys[slug] = ApiKeyRepository(session).create(tenant.id, "demo key", role="admin")
+                    _key, keys[slug] = keys_ops.create_key(session, tenant.id, "demo key", ADMIN, base.CLI)
             try:
-                operations.config_version(session, tenant.id)
-            except operations.NotFound:
+                configuration.config_version(session, tenant.id)
+            except base.NotFound:
                 cfg = EXAMPLES / spec["config"]
-                version, _ = operations.upload_config(session, tenant.id, cfg.read_bytes(), f"config/examples/{cfg.name}", ctx.registry.template)
+                version, _ = configuration.upload_config(session, tenant.id, cfg.read_bytes(), f"config/examples/{cfg.name}", ctx.registry.template)
                 echo(f"{slug}: configuration version {version.version} from {cfg.name}")
             tenant_id = tenant.id
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,14 +78,14 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
         with ctx.unit_of_work() as session:
             bind_tenant(session, tenant_id)
             if ResponseRepository(session).count(tenant_id) == 0:
-                iset = operations.config_of(operations.config_version(session, tenant_id)).indicator_set
+                iset = configuration.config_of(session, configuration.config_version(session, tenant_id)).indicator_set
                 year_ago = (pd.Timestamp.now(tz="UTC") - pd.DateOffset(months=12)).strftime("%Y-%m-01")
                 frame = synthetic_responses(
                     iset, count, seed=len(slug), attributes=spec["attributes"], touchpoints=spec["touchpoints"], shifts=spec["shifts"], start=year_ago, months=12
                 )
                 for start in range(0, count, BATCH):
                     part = frame.iloc[start : start + BATCH]
-                    operations.ingest(session, tenant_id, lambda s, p=part: batch_from_frame(p, s))
+                    responses.ingest(session, tenant_id, lambda s, p=part: batch_from_frame(p, s))
                 echo(f"{slug}: {count} synthetic responses loaded")
             else:
                 echo(f"{slug}: responses already loaded")

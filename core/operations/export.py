@@ -1,0 +1,101 @@
+"""Tenant export: everything a tenant owns, as one zip archive."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from core.config import ConfigError
+from core.db.base import utcnow
+from core.db.records import ConfigVersion
+from core.db.repositories import (
+    ApiKeyRepository,
+    AuditRepository,
+    ConfigVersionRepository,
+    ResponseRepository,
+    TenantRepository,
+)
+from core.export import FORMAT, FORMAT_VERSION, NOT_EXPORTED, ExportArchive, utc_iso
+from core.operations import audit
+from core.operations.base import Actor, NotFound
+from core.operations.configuration import config_of
+
+
+def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor, now: datetime | None = None) -> dict[str, Any]:
+    """Write the tenant's whole data as a zip archive into ``out``; return its manifest.
+
+    The layout is described in ``core.export``. The export is itself audited first, so the
+    archive's audit log ends with the event recording it. Responses are read one
+    configuration version at a time (``load_frame``) and written as CSV in chunks; the
+    manifest counts what was written, so it always agrees with the files.
+    """
+    tenant = TenantRepository(session).get(tenant_id)
+    if tenant is None:
+        raise NotFound(f"tenant {tenant_id} not found")
+    now = now or utcnow()
+    audit.record(session, tenant_id, actor, "tenant.export", tenant.slug)
+    archive = ExportArchive(out)
+    try:
+        archive.write_json("tenant.json", asdict(tenant))
+        keys = [{k: v for k, v in asdict(key).items() if k != "tenant_id"} for key in ApiKeyRepository(session).list(tenant_id)]
+        archive.write_json("api_keys.json", keys, rows=len(keys))
+        versions = ConfigVersionRepository(session).list(tenant_id)
+        index = []
+        for v in versions:
+            yaml_name, resolved_name = f"config_versions/v{v.version}.yaml", f"config_versions/v{v.version}.resolved.json"
+            archive.write_text(yaml_name, v.yaml_text)
+            archive.write_json(resolved_name, v.document)
+            index.append(
+                {
+                    "version": v.version,
+                    "indicator_set_code": v.indicator_set_code,
+                    "checksum": v.checksum,
+                    "created_at": v.created_at,
+                    "created_by_key_id": v.created_by_key_id,
+                    "yaml": yaml_name,
+                    "resolved": resolved_name,
+                }
+            )
+        archive.write_json("config_versions/index.json", index, rows=len(index))
+        responses = ResponseRepository(session)
+        by_number = {v.version: v for v in versions}
+        written: dict[str, int] = {}
+        for number in responses.versions_with_data(tenant_id):
+            frame = responses.load_frame(tenant_id, number)
+            written[str(number)] = archive.write_responses_csv(f"responses/v{number}.csv", frame, _question_codes(session, by_number[number]))
+            del frame  # one version's frame in memory at a time
+        events = AuditRepository(session).list(tenant_id, limit=None)  # newest first, unpaged
+        archive.write_jsonl("audit_events.jsonl", [{k: v for k, v in asdict(e).items() if k != "tenant_id"} for e in reversed(events)])
+    except BaseException:
+        archive.abort()
+        raise
+    return archive.finish(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "exported_at": utc_iso(now),
+            "tenant": {"id": tenant.id, "slug": tenant.slug},
+            "counts": {"api_keys": len(keys), "config_versions": len(versions), "responses": sum(written.values()), "audit_events": len(events)},
+            "responses_by_version": written,
+            "not_exported": NOT_EXPORTED,
+            "reimport": [
+                "create the tenant; upload config_versions/v1.yaml, v2.yaml ... in order, so the version numbers match",
+                (
+                    "for each responses/vN.csv: `csm import-responses --tenant SLUG --version N responses/vN.csv`, "
+                    "or POST it to /api/v1/responses/csv?version=N in pieces of at most MAX_BATCH rows"
+                ),
+            ],
+        }
+    )
+
+
+def _question_codes(session: Session, version: ConfigVersion) -> list[str]:
+    """The version's question codes in tree order (the CSV's column order); [] if the stored
+    document no longer builds, in which case the columns keep the stored order."""
+    try:
+        return [q.code for q in config_of(session, version).indicator_set.questions]
+    except ConfigError:
+        return []

@@ -1,0 +1,28 @@
+"""Reports: scores of the stored responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from core.db.repositories import ResponseRepository
+from core.operations.configuration import config_of, config_version
+from core.scoring import score
+
+
+def report(
+    session: Session,
+    tenant_id: int,
+    version: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    by: tuple[str, ...] = (),
+    period: str | None = None,
+) -> dict:
+    """Scores of the responses collected under one configuration version (default: latest)."""
+    stored = config_version(session, tenant_id, version)
+    iset = config_of(session, stored).indicator_set
+    frame = ResponseRepository(session).load_frame(tenant_id, stored.version, start, end)
+    result = score(frame, iset, by=by, period=period, canonical=True).to_dict()
+    return {"version": stored.version, **result}
