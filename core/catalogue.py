@@ -16,7 +16,7 @@ from pathlib import Path
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from core.config import ConfigError, load_config, read_yaml
-from core.config.loader import TemplateText
+from core.config.templates import TemplateText
 from core.config.schema import Code, flatten_messages
 from core.hookspecs import hookimpl
 from core.model import (

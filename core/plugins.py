@@ -16,7 +16,7 @@ import pluggy
 
 from core import hookspecs
 from core.catalogue import template_text
-from core.config.loader import TemplateText
+from core.config.templates import TemplateText
 from core.model import Industry, TouchpointCatalogue
 
 ENTRY_POINT_GROUP = "csm.plugins"

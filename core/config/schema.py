@@ -1,21 +1,16 @@
-"""The shape of a tenant configuration document, as marshmallow schemas.
+"""Field types every configuration section shares, and marshmallow's errors as paths.
 
-These schemas check types, required fields and unknown keys; the domain model then checks
-the meaning (weights, references, duplicates). Both report paths into the document.
+Section schemas (``core.config.sections``) check types, required fields and unknown keys
+with these fields; the domain model then checks the meaning (weights, references,
+duplicates). Both report paths into the document. Numbers must be YAML numbers and
+booleans YAML booleans: a quoted ``'0.5'`` is refused with the path, never coerced.
 """
 
 from __future__ import annotations
 
 import re
 
-from marshmallow import (
-    RAISE,
-    Schema,
-    ValidationError,
-    fields,
-    validate,
-    validates_schema,
-)
+from marshmallow import RAISE, Schema, fields, validate
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 MAX_TEXT = 2000
@@ -37,88 +32,38 @@ class Code(fields.Field):
         return value
 
 
-def _text(**kw):
+def text_field(**kw):
     return fields.String(validate=validate.Length(max=MAX_TEXT), **kw)
 
 
-class _Strict(Schema):
+class Number(fields.Float):
+    """A finite YAML number (int or float). Strings (``'0.5'``), booleans, NaN and
+    infinities are refused rather than coerced."""
+
+    default_error_messages = {"invalid": "must be a number", "quoted": "must be a number, not the text {value!r}{hint}", "special": "must be a finite number"}
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                raise self.make_error("invalid") from None
+            hint = " (YAML reads an exponent without a sign as text: write 1.0e+3)" if re.search(r"\d[eE]\d", value) else " (remove the quotes)"
+            raise self.make_error("quoted", value=value, hint=hint)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError:  # an integer too large for a float
+            raise self.make_error("special") from None
+
+
+class Strict(Schema):
     class Meta:
         unknown = RAISE
-
-
-class OptionSchema(_Strict):
-    code = Code(required=True)
-    label = _text(load_default="")
-    label_zh = _text(load_default="")
-    score = fields.Float(required=True, allow_nan=False)
-    satisfied = fields.Boolean(load_default=False)
-    source = _text(load_default="")
-
-
-class ScaleSchema(_Strict):
-    kind = fields.String(required=True, validate=validate.OneOf(["ordinal", "numeric", "nps", "text"]))
-    name = _text(load_default="")
-    name_zh = _text(load_default="")
-    options = fields.List(fields.Nested(OptionSchema), load_default=list, validate=validate.Length(max=100))
-    min = fields.Float(load_default=None, allow_nan=False)
-    max = fields.Float(load_default=None, allow_nan=False)
-    source = _text(load_default="")
-
-
-class NodeSchema(_Strict):
-    code = Code(required=True)
-    name = _text(load_default="")
-    name_zh = _text(load_default="")
-    weight = fields.Float(load_default=None, allow_nan=False)
-    children = fields.List(fields.Nested(lambda: NodeSchema()), load_default=None, validate=validate.Length(min=1, max=500))
-    scale = Code(load_default=None)
-    question = _text(load_default="")
-    question_zh = _text(load_default="")
-    touchpoint = Code(load_default=None)
-    reverse = fields.Boolean(load_default=False)
-    source = _text(load_default="")
-
-
-class OverrideSchema(_Strict):
-    """Fields a tenant may change on a template node, addressed by the node's code."""
-
-    name = _text()
-    name_zh = _text()
-    weight = fields.Float(allow_nan=False)
-    scale = Code()
-    question = _text()
-    question_zh = _text()
-    touchpoint = Code()
-    reverse = fields.Boolean()
-
-
-class IndicatorSetSchema(_Strict):
-    code = Code(load_default=None)
-    name = _text(load_default="")
-    name_zh = _text(load_default="")
-    template = Code(load_default=None)
-    overrides = fields.Dict(keys=Code(), values=fields.Nested(OverrideSchema), load_default=dict)
-    children = fields.List(fields.Nested(NodeSchema), load_default=None, validate=validate.Length(min=1, max=500))
-    source = _text(load_default="")
-
-    @validates_schema
-    def _template_or_children(self, data, **kwargs):
-        if data.get("template") and data.get("children") is not None:
-            raise ValidationError("give either template (and overrides) or children, not both", "children")
-        if not data.get("template") and data.get("children") is None:
-            raise ValidationError("an indicator set needs children (or a template from the industry plugin)", "children")
-        if data.get("overrides") and not data.get("template"):
-            raise ValidationError("overrides apply to a template; edit the children directly instead", "overrides")
-        if not data.get("template") and not data.get("code"):
-            raise ValidationError("Missing data for required field.", "code")
-
-
-class ConfigSchema(_Strict):
-    version = fields.Integer(required=True, strict=True, validate=validate.Equal(1, error="only format version 1 is supported"))
-    industry = Code(load_default=None)
-    source = _text(load_default="")
-    scales = fields.Dict(keys=Code(), values=fields.Nested(ScaleSchema), load_default=dict)
-    indicator_set = fields.Nested(IndicatorSetSchema, required=True)
 
 
 def flatten_messages(messages, prefix: tuple = ()) -> list[tuple[tuple, str]]:

@@ -10,6 +10,7 @@ errors can point at it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import yaml
@@ -63,10 +64,11 @@ class _GuardedLoader(yaml.SafeLoader):
 
 
 class _Refused(Exception):
-    def __init__(self, message, mark):
+    def __init__(self, message, mark, path: tuple = ()):
         super().__init__(message)
         self.message = message
         self.mark = mark
+        self.path = path
 
 
 def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
@@ -92,7 +94,7 @@ def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
         doc.data = _construct(loader, node, (), doc)
         return doc
     except _Refused as exc:
-        raise ConfigError([ConfigIssue((), exc.message, exc.mark.line + 1, file)]) from None
+        raise ConfigError([ConfigIssue(exc.path, exc.message, exc.mark.line + 1, file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(p for p in (exc.context, exc.problem) if p)
@@ -104,6 +106,9 @@ def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
 
 
 _PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# The plain scalar types a configuration uses. Any other tag, implicit or explicit
+# (``!!binary``, ``!!python/...``, ``!custom``), is refused rather than constructed.
+_PLAIN_SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp")}
 
 
 def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
@@ -127,7 +132,18 @@ def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
+    if node.tag not in _PLAIN_SCALAR_TAGS:
+        raise _Refused(f"tag {node.tag!r} is not allowed (only plain strings, numbers, booleans, null and dates)", node.start_mark, path)
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError:
         raise _Refused(f"tag {node.tag!r} is not allowed", node.start_mark) from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer past Python's 4,300-digit limit
+        raise _Refused(f"the value cannot be read as {node.tag.rsplit(':', 1)[-1]}: {_first_line(exc)}", node.start_mark, path) from None
+
+
+def _first_line(exc: Exception) -> str:
+    if "integer string conversion" in str(exc):
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -94,6 +94,8 @@ class Scale:
         else:  # TEXT
             if self.options:
                 raise ModelError("a text scale takes no options", ("options",))
+        if kind is not ScaleKind.TEXT and not math.isfinite(self.max - self.min):
+            raise ModelError(f"the range max − min ({self.max} − {self.min}) is too wide to normalise answers; narrow it", ("max",) if kind is ScaleKind.NUMERIC else ("options",))
         object.__setattr__(self, "_lookup", self._build_lookup())
 
     @property

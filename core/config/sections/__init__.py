@@ -1,0 +1,13 @@
+"""Configuration sections: one module per top-level section of a tenant document.
+
+``CORE_SECTIONS`` lists the core's own; plugins add theirs with the
+``csm_register_config_sections`` hook. See ``core.config.sections.base`` for the contract.
+"""
+
+from core.config.sections import indicator_set, scales
+from core.config.sections.base import Section, SectionContext, SectionRegistry
+
+CORE_SECTIONS: tuple[Section, ...] = (scales.SECTION, indicator_set.SECTION)
+CORE_REGISTRY = SectionRegistry(CORE_SECTIONS)
+
+__all__ = ["CORE_REGISTRY", "CORE_SECTIONS", "Section", "SectionContext", "SectionRegistry"]
