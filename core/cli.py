@@ -72,7 +72,7 @@ def _read_config(ctx: Context, path: Path):
 
 
 def _config_failed(exc: ConfigError, name: str):
-    fail(f"{name}: {len(exc.issues)} problem(s)", [str(i) for i in exc.issues])
+    fail(f"{name}: {exc.headline}", [str(i) for i in exc.issues])
 
 
 def _batch_failed(exc: BatchError, name: str):

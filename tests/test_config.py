@@ -134,7 +134,7 @@ def test_version_must_be_one():
         ("a: &x [1, 2]\nb: *x\n", "t.yaml:2: (document): anchors and aliases (*name) are not allowed"),
         ("a: !!python/object/apply:os.system ['true']\n", "t.yaml:1: (document): tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
         ("a: 1\na: 2\n", "t.yaml:2: (document): duplicate key 'a'"),
-        ("a: [1,\n", "t.yaml:2: (document): invalid YAML: while parsing a flow node expected the node content, but found '<stream end>'"),
+        ("a: [1,\n", "t.yaml:2: (document): invalid YAML: while parsing a flow node did not find expected node content"),
         ("[" * 60 + "]" * 60, "t.yaml:1: (document): nesting deeper than 50 levels"),
         ("", "t.yaml:1: (document): document is empty"),
         ("- 1\n", "t.yaml:1: (document): a configuration document must be a mapping with version, scales and indicator_set"),
@@ -146,7 +146,7 @@ def test_hostile_and_broken_yaml_is_refused_precisely(text, expected):
 
 def test_control_characters_are_refused_not_crashed_on():
     found = issues("version: 1\nname: a\x1fb\n")
-    assert len(found) == 1 and found[0].startswith("t.yaml: (document): invalid YAML: unacceptable character #x001f")
+    assert found == ["t.yaml:2: (document): invalid YAML: the character U+001F is not allowed in a YAML document"]
 
 
 def test_oversized_document_is_refused_before_parsing():

@@ -207,3 +207,39 @@ def test_each_stored_version_is_compiled_once():
 )
 def test_values_are_taken_as_written_never_coerced(change, expected):
     assert problems(SMALL.replace(*change)) == [expected]
+
+
+# --- the cost of a refusal -----------------------------------------------------------------
+
+HEAD = "version: 1\nscales: {t: {kind: numeric, min: 0, max: 10}}\nindicator_set:\n  code: x\n  children:\n"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (HEAD + "".join(f"    - {{code: q{i}, scale: t}}\n" for i in range(30000)), "t.yaml:1006: (document): more than 1000 items in one list (starting at line 6)"),
+        ("version: 1\n" + "".join(f"k{i}: 1\n" for i in range(80000)), "t.yaml:1001: (document): more than 1000 keys in one mapping (starting at line 1)"),
+        (
+            HEAD + "".join("    - {code: g%d, children: [%s]}\n" % (j, ", ".join(f"{{code: q{j}_{i}, scale: t}}" for i in range(400))) for j in range(60)),
+            "t.yaml:55: (document): more than 100000 values in the document",
+        ),
+    ],
+)
+def test_a_structural_limit_stops_reading_where_it_is_passed(text, expected):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        assert problems(text) == [expected]
+        assert tracemalloc.get_traced_memory()[1] < 50_000_000
+    finally:
+        tracemalloc.stop()
+
+
+def test_at_most_100_problems_are_listed_and_all_are_counted():
+    fields_ = "".join(f", x{i}: 1" for i in range(150))
+    text = HEAD + "    - {code: q, scale: t" + fields_ + "}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(text, "t.yaml")
+    assert info.value.total == 150 and len(info.value.issues) == 100
+    assert info.value.headline == "150 problem(s) (the first 100 listed)"

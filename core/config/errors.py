@@ -31,12 +31,27 @@ class ConfigIssue:
         return {"path": self.dotted, "line": self.line, "file": self.file, "message": self.message}
 
 
-class ConfigError(ValueError):
-    """One or more problems found in a configuration document."""
+MAX_REPORTED = 100
 
-    def __init__(self, issues: list[ConfigIssue]):
-        self.issues = list(issues)
+
+class ConfigError(ValueError):
+    """One or more problems found in a configuration document.
+
+    At most ``MAX_REPORTED`` problems are kept (in document order); ``total`` counts them
+    all, so an answer about a hostile document stays small while saying how bad it is.
+    """
+
+    def __init__(self, issues: list[ConfigIssue], total: int | None = None):
+        issues = list(issues)
+        self.total = max(total or 0, len(issues))
+        self.issues = issues[:MAX_REPORTED]
         super().__init__("\n".join(str(i) for i in self.issues))
+
+    @property
+    def headline(self) -> str:
+        """``N problem(s)``, saying how many are listed when not all are."""
+        listed = f" (the first {len(self.issues)} listed)" if self.total > len(self.issues) else ""
+        return f"{self.total} problem(s){listed}"
 
     def to_dict(self) -> list[dict]:
         return [i.to_dict() for i in self.issues]

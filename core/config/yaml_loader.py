@@ -1,6 +1,7 @@
 """Safe YAML reading with line numbers and hard limits.
 
-Only ``yaml.SafeLoader`` constructs values. On top of it, this reader refuses what a
+libyaml (PyYAML's C parser) reads the document; only the safe constructors of plain
+scalar types build values, node by node, recording lines. On top of it, this reader refuses what a
 hostile or careless document could use to hurt the server or confuse the reader:
 documents over ``MAX_BYTES``, nesting deeper than ``MAX_DEPTH``, anchors/aliases (the
 "billion laughs" expansion), duplicate mapping keys (YAML would silently keep the last)
@@ -19,6 +20,12 @@ from core.config.errors import ConfigError, ConfigIssue
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 50
+# Structural limits, checked while the document is composed, so a hostile document is
+# refused as soon as it passes one (not after all of it was parsed and validated): items
+# of one list or keys of one mapping (every list a configuration has is capped lower by
+# its schema, e.g. 500 children per group), and nodes in the whole document.
+MAX_ITEMS = 1_000
+MAX_NODES = 100_000
 
 
 @dataclass
@@ -43,24 +50,45 @@ class YamlDocument:
         return ConfigIssue(tuple(path), message, self.line_of(path), self.file)
 
 
-class _GuardedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases and deep nesting while composing."""
+def _check_structure(text: str) -> None:
+    """Walk the document's events (libyaml's parser, in C) and refuse, at the first event
+    past it, anything over a limit: aliases, nesting depth, items per list or mapping,
+    nodes in all. Runs before anything is composed, so no limit is checked too late and
+    the C composer never recurses deeper than MAX_DEPTH."""
+    parser = yaml.CSafeLoader(text)
+    try:
+        counts: list[list] = []  # per open collection: [children so far, is mapping, start line]
+        nodes = 0
+        while parser.check_event():
+            event = parser.get_event()
+            kind = type(event)
+            if kind is yaml.AliasEvent:
+                raise _Refused("anchors and aliases (*name) are not allowed", event.start_mark)
+            if kind in (yaml.SequenceEndEvent, yaml.MappingEndEvent):
+                counts.pop()
+                continue
+            if kind not in (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent):
+                continue
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _Refused(f"more than {MAX_NODES} values in the document", event.start_mark)
+            if counts:
+                parent = counts[-1]
+                parent[0] += 1
+                items = (parent[0] + 1) // 2 if parent[1] else parent[0]
+                if items > MAX_ITEMS:
+                    what = "keys in one mapping" if parent[1] else "items in one list"
+                    raise _Refused(f"more than {MAX_ITEMS} {what} (starting at line {parent[2]})", event.start_mark)
+            if kind is not yaml.ScalarEvent:
+                counts.append([0, kind is yaml.MappingStartEvent, event.start_mark.line + 1])
+                if len(counts) > MAX_DEPTH:
+                    raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+    finally:
+        parser.dispose()
 
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _Refused("anchors and aliases (*name) are not allowed", event.start_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+# What YAML forbids in a stream (PyYAML's reader refuses the same before parsing).
+_NOT_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
 class _Refused(Exception):
@@ -82,11 +110,13 @@ def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
             raise ConfigError([ConfigIssue((), f"document is not valid UTF-8 (byte {exc.start})", None, file)]) from None
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise ConfigError([ConfigIssue((), f"document is larger than the limit of {MAX_BYTES} bytes", None, file)])
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ConfigError([ConfigIssue((), f"invalid YAML: the character U+{ord(bad.group()):04X} is not allowed in a YAML document", line, file)])
+    loader = yaml.CSafeLoader(text)
     try:
-        loader = _GuardedLoader(text)
-    except yaml.YAMLError as exc:  # the reader refuses control characters up front
-        raise ConfigError([ConfigIssue((), f"invalid YAML: {exc}", None, file)]) from None
-    try:
+        _check_structure(text)
         node = loader.get_single_node()
         if node is None:
             raise ConfigError([ConfigIssue((), "document is empty", 1, file)])
@@ -108,10 +138,11 @@ def read_yaml(text: str | bytes, file: str | None = None) -> YamlDocument:
 _PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 # The plain scalar types a configuration uses. Any other tag, implicit or explicit
 # (``!!binary``, ``!!python/...``, ``!custom``), is refused rather than constructed.
+_STR = "tag:yaml.org,2002:str"
 _PLAIN_SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp")}
 
 
-def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
+def _construct(loader: yaml.CSafeLoader, node, path: tuple, doc: YamlDocument):
     """Build plain Python values from the node graph, recording each node's line."""
     doc.lines[path] = node.start_mark.line + 1
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
@@ -122,7 +153,7 @@ def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _Refused("mapping keys must be plain scalars", key_node.start_mark)
-            key = loader.construct_object(key_node)
+            key = _scalar(loader, key_node, path)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise _Refused(f"mapping key {key!r} is not a string", key_node.start_mark)
             key = str(key)
@@ -132,10 +163,16 @@ def _construct(loader: yaml.SafeLoader, node, path: tuple, doc: YamlDocument):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
+    return _scalar(loader, node, path)
+
+
+def _scalar(loader: yaml.CSafeLoader, node, path: tuple):
+    if node.tag == _STR:
+        return node.value
     if node.tag not in _PLAIN_SCALAR_TAGS:
         raise _Refused(f"tag {node.tag!r} is not allowed (only plain strings, numbers, booleans, null and dates)", node.start_mark, path)
     try:
-        return loader.construct_object(node, deep=True)
+        return loader.yaml_constructors[node.tag](loader, node)
     except yaml.constructor.ConstructorError:
         raise _Refused(f"tag {node.tag!r} is not allowed", node.start_mark) from None
     except (ValueError, OverflowError) as exc:  # e.g. an integer past Python's 4,300-digit limit
