@@ -30,13 +30,13 @@ import pandas as pd  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from core.operations import configuration, tenants  # noqa: E402
 from core.app import create_app  # noqa: E402
 from core.db import make_session_factory, unit_of_work, upgrade  # noqa: E402
 from core.db.engine import url_with_search_path  # noqa: E402
 from core.db.tables import ResponseRow  # noqa: E402
 from core.demo.synthetic import synthetic_responses  # noqa: E402
 from core.ingest import batch_from_frame, prepare_rows  # noqa: E402
+from core.operations import configuration, tenants  # noqa: E402
 
 PG_URL = os.environ.get("CSM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 10_000

@@ -147,12 +147,12 @@ def traced_peak(fn) -> int:
         tracemalloc.stop()
 
 
-def main(argv=None) -> int:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20260301)
-    args = ap.parse_args(argv)
+    args = ap.parse_args()
 
     iset = indicator_set()
     t0 = time.perf_counter()

@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from core.operations import base, configuration, erasure, export, reports, responses, tenants
 from core.config import ConfigError, load_config
 from core.ingest import BatchError, read_csv_batch
+from core.operations import base, configuration, erasure, export, reports, responses, tenants
 from core.scoring import AnswerValidationError, ScoringInputError, score
 from core.settings import load_settings
 

@@ -97,8 +97,9 @@ def request_hash(*parts: str | bytes) -> str:
     """SHA-256 (hex) of the parts, each length-prefixed so no two part lists collide.
 
     The API hashes the endpoint, the parameters and the body bytes as received. The exact
-    bytes, not a re-serialised canonical JSON: hashing 4 MB takes 3 ms where sorting and
-    re-encoding 10,000 responses takes 80 ms, and a retry resends the same bytes anyway.
+    bytes, not a re-serialised canonical JSON: hashing the bytes costs a small fraction of
+    sorting and re-encoding a large batch (figures in the README, "Storage and
+    performance"), and a retry resends the same bytes anyway.
     """
     digest = hashlib.sha256()
     for part in parts:

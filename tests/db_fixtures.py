@@ -31,7 +31,6 @@ postgresql+psycopg://postgres@127.0.0.1:5432/test). It is probed once per sessio
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -44,18 +43,10 @@ from sqlalchemy.pool import NullPool
 from core.db import make_engine, make_session_factory, upgrade
 from core.db.engine import url_with_search_path
 from core.db.login_roles import create_app_role, grant_app_role
+from tests.helpers import APP_PASSWORD, APP_ROLE, is_postgres, pg_base_url
 
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_CONNECT_TIMEOUT_S = 2
 SCHEMA_PREFIX = "csm_t_"
-# The application's role in tests (cluster-wide; trust auth ignores the password, password
-# auth uses it).
-APP_ROLE = "csm_app_test"
-APP_PASSWORD = "csm-app-test"
-
-
-def pg_base_url() -> str:
-    return os.environ.get("CSM_TEST_DATABASE_URL", DEFAULT_PG_URL)
 
 
 @cache
@@ -92,9 +83,6 @@ DB_PARAMS = [
 ]
 
 
-url_with_schema = url_with_search_path
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``@pytest.mark.postgres`` (row-level security, roles) run only in their
     PostgreSQL variant: their SQLite variant is deselected rather than reported as skipped."""
@@ -129,7 +117,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield url_with_schema(pg_base_url(), schema)
+        yield url_with_search_path(pg_base_url(), schema)
     finally:
         with admin.begin() as connection:
             # Fail instead of hanging if a test left a transaction open on the schema.
@@ -142,10 +130,6 @@ def migrated_db_url(db_url: str) -> str:
     """``db_url`` migrated to the newest revision."""
     upgrade(db_url)
     return db_url
-
-
-def is_postgres(url: str) -> bool:
-    return make_url(url).get_backend_name() == "postgresql"
 
 
 def as_app_role(url: str) -> str:

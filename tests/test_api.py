@@ -4,15 +4,7 @@ import math
 
 import pytest
 
-from tests.conftest import OPERATOR_KEY, STORE_YAML, auth
-
-# Two responses to config/examples/store.yaml, scored by hand (see test_known_answer_scores).
-TWO = [
-    {"response_id": "r1", "collected_at": "2026-01-15T10:00:00Z", "attributes": {"segment": "vip"},
-     "answers": {"env_overall": "A", "env_noise": 2, "checkout_speed": "B", "cashier_attitude": "满意", "nps_recommend": 10}},
-    {"response_id": "r2", "collected_at": "2026-04-02T10:00:00+08:00", "attributes": {"segment": "new"},
-     "answers": {"env_overall": "Fairly dissatisfied", "env_noise": "8", "checkout_speed": "D", "cashier_attitude": "b", "nps_recommend": 5}},
-]
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TWO, auth
 
 
 def count(tenant):
@@ -91,7 +83,7 @@ def test_plugin_installed_outside_the_repo_appears_in_the_api(app_db_url, tmp_pa
 
     from core.app import create_app
     from tests import external_plugin
-    from tests.conftest import TenantHandle
+    from tests.helpers import TenantHandle
 
     monkeypatch.syspath_prepend(str(external_plugin.install(tmp_path / "site")))
     app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY})

@@ -6,12 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 from core.cli import main
-from tests.conftest import ROOT
-from tests.db_fixtures import APP_ROLE
+from tests.helpers import APP_ROLE, ROOT
 
 STORE = str(ROOT / "config" / "examples" / "store.yaml")
 HEADER = "response_id,collected_at,segment,env_overall,env_noise,checkout_speed,cashier_attitude,nps_recommend\n"
-# Same two answers as tests/test_api.py::TWO (hand-worked there): CSI 59.667, vip 87.6, new 31.733
+# Same two answers as tests/helpers.py::TWO (hand-worked in test_api.py): CSI 59.667, vip 87.6, new 31.733
 ROWS = "r1,2026-01-15T10:00:00Z,vip,A,2,B,满意,10\nr2,2026-04-01T18:00:00Z,new,Fairly dissatisfied,8,D,b,5\n"
 
 

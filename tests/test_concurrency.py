@@ -24,7 +24,6 @@ from dataclasses import fields, replace
 import pytest
 from sqlalchemy import func, select, text
 
-from core.operations import responses
 from core.app import create_app
 from core.db import make_engine, make_session_factory
 from core.db.errors import DuplicateResponseKey
@@ -33,8 +32,8 @@ from core.db.repositories import responses as responses_module
 from core.db.tables import IdempotencyKeyRow, ResponseRow
 from core.db.tenancy import bind_tenant
 from core.ingest import BatchError, batch_from_records
-from tests.conftest import OPERATOR_KEY, STORE_YAML, auth
-from tests.test_idempotency import app_session
+from core.operations import responses
+from tests.helpers import OPERATOR_KEY, STORE_YAML, app_session, auth
 
 SIZE = 20
 SHARED = 5
@@ -175,8 +174,8 @@ def _process_worker(url: str, headers: dict, schedule: list[int]) -> list[tuple[
 
 @pytest.fixture(scope="module")
 def processes():
-    """Two spawned worker processes, shared by this module's tests (starting one costs
-    seconds of imports; each task still builds its own app and engine)."""
+    """Two spawned worker processes, shared by this module's tests (a spawned process
+    imports everything again; each task still builds its own app and engine)."""
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         yield pool
 
@@ -212,7 +211,7 @@ def test_concurrent_batches_sharing_a_response_id_store_one_and_refuse_the_other
     owner = make_engine(migrated_db_url)  # to watch the locks
     sessions = make_session_factory(engine)
     postgres = engine.dialect.name == "postgresql"
-    rows = lambda ids: lambda iset: batch_from_records([{"response_id": r, "answers": {"env_overall": "A"}} for r in ids], iset)
+    rows = lambda ids: lambda iset: batch_from_records([{"response_id": r, "answers": {"env_overall": "A"}} for r in ids], iset)  # noqa: E731
     outcome = {}
 
     def b_ingests():

@@ -72,7 +72,7 @@ def test_parse_key_splits_secrets_that_contain_underscores():
 def test_wrong_or_malformed_keys_are_refused(session_factory, tenants):
     with unit_of_work(session_factory) as session:
         repo = ApiKeyRepository(session)
-        key, plaintext = repo.create(tenants[0], "ingest")
+        _key, plaintext = repo.create(tenants[0], "ingest")
         prefix, secret = parse_key(plaintext)
         flipped = secret[:-1] + ("A" if secret[-1] != "A" else "B")
         other_prefix = "zzzzzzzz" if prefix != "zzzzzzzz" else "yyyyyyyy"

@@ -117,7 +117,7 @@ def test_a_lost_race_is_retried_with_the_next_number(session_factory, tenants, m
 
 
 def test_losing_twice_gives_a_clear_error_and_keeps_the_transaction(session_factory, tenants, monkeypatch):
-    acme, beta = tenants
+    acme, _beta = tenants
     with unit_of_work(session_factory) as session:
         ConfigVersionRepository(session).add(acme, "a: 1\n", {}, "x")
     monkeypatch.setattr(ConfigVersionRepository, "_next_version", lambda self, tenant_id: 1)

@@ -16,12 +16,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select, text
 
-from core.operations import base, erasure
 from core.cli import main as csm
 from core.db.repositories.tenants import owned_tables
 from core.db.tables import ApiKeyRow, IdempotencyKeyRow, TenantRow
-from tests.conftest import OPERATOR_KEY, STORE_YAML, auth
-from tests.test_api import TWO
+from core.operations import base, erasure
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TWO, auth
 
 # Version 2: environment re-weighted 0.5/0.5, plus an open (text) question, never scored.
 V2_YAML = (

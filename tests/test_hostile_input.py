@@ -19,7 +19,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from core.app import create_app
-from tests.conftest import OPERATOR_KEY, STORE_YAML, auth
+from tests.helpers import OPERATOR_KEY, STORE_YAML, auth
 
 OPERATOR = auth(OPERATOR_KEY)
 ERROR_KEYS = {"code", "status", "message"}

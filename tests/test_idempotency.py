@@ -7,7 +7,6 @@ injected failures are in test_concurrency.py.
 import hashlib
 import io
 import json
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from core.db.repositories import (
     ResponseRepository,
     TenantRepository,
 )
-from core.db.tenancy import bind_tenant
 from core.idempotency import (
     Decision,
     InFlight,
@@ -33,7 +31,7 @@ from core.idempotency import (
     run_once,
     validate_key,
 )
-from tests.test_api import TWO
+from tests.helpers import TWO, app_session
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
@@ -250,14 +248,6 @@ def test_repository_claims_once_and_only_touches_claims_in_flight(session_factor
 
 
 # --- the API ------------------------------------------------------------------------------
-
-
-@contextmanager
-def app_session(app, tenant_id):
-    """A unit of work as the application runs one (on PostgreSQL under row-level security)."""
-    with unit_of_work(app.extensions["csm"].sessions) as session:
-        bind_tenant(session, tenant_id)
-        yield session
 
 
 def stored(app, tenant_id):

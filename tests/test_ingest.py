@@ -7,7 +7,7 @@ import pytest
 
 from core.config import load_config
 from core.ingest import BatchError, batch_from_records, prepare_rows, read_csv_batch
-from tests.conftest import STORE_YAML
+from tests.helpers import STORE_YAML
 
 ISET = load_config(STORE_YAML).indicator_set
 NOW = pd.Timestamp("2026-06-01T00:00:00Z")

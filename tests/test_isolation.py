@@ -26,8 +26,7 @@ from sqlalchemy import inspect, text
 
 from core.api.context import state
 from core.db.tenancy import APP_FILTER_KEY, without_app_filter
-from tests.conftest import OPERATOR_KEY, STORE_YAML, auth
-from tests.test_rls import TENANT_TABLES
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth
 
 SECRET = "victim-secret"
 VICTIM, MALLORY = "victim-tenant", "mallory-tenant"

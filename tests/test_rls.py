@@ -28,29 +28,29 @@ from core.db import (
     upgrade,
 )
 from core.db.base import Base
+from core.db.engine import url_with_search_path
+from core.db.login_roles import UnsafeAppRole, grant_app_role, role_facts
 from core.db.lookups import LOOKUP_FUNCTIONS, all_tenants, key_by_prefix, tenant_by_slug
 from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
 from core.db.repositories import api_keys as api_keys_module
-from core.db.login_roles import UnsafeAppRole, grant_app_role, role_facts
 from core.db.tenancy import (
     bind_tenant,
     bound_tenant,
     database_tenant,
     without_app_filter,
 )
-from tests.conftest import OPERATOR_KEY, STORE_YAML, TenantHandle, auth
-from tests.db_fixtures import (
+from tests.helpers import (
     APP_PASSWORD,
     APP_ROLE,
+    OPERATOR_KEY,
+    STORE_YAML,
+    TENANT_TABLES,
+    TWO,
+    TenantHandle,
+    auth,
     is_postgres,
     pg_base_url,
-    url_with_schema,
 )
-from tests.test_api import TWO
-
-# Every tenant table and the column naming its tenant, found from the models (not from the
-# migration), so a table added later without row-level security fails these tests.
-TENANT_TABLES = {"tenants": "id", **{t.name: "tenant_id" for t in Base.metadata.sorted_tables if "tenant_id" in t.c}}
 
 
 def test_the_tenant_tables_are_the_six_expected():
@@ -77,7 +77,7 @@ def app_engine(pg):
 @pytest.fixture
 def two_tenants(make_tenant):
     """acme and beta through the API, each with rows in every tenant table: a config
-    version, the two responses of test_api.TWO (same response ids in both), an extra key,
+    version, the two responses of helpers.TWO (same response ids in both), an extra key,
     an Idempotency-Key and audit events."""
     out = []
     for slug in ("acme", "beta"):
@@ -381,7 +381,7 @@ def owned_schema(request, db_url):
             connection.execute(text(f"CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD 'csm-owner-test' NOSUPERUSER NOBYPASSRLS"))
         schema = "csm_o_" + uuid.uuid4().hex[:12]
         connection.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION {OWNER_ROLE}'))
-    base = url_with_schema(pg_base_url(), schema)
+    base = url_with_search_path(pg_base_url(), schema)
     owner_url = make_url(base).set(username=OWNER_ROLE, password="csm-owner-test").render_as_string(hide_password=False)
     app_url = make_url(base).set(username=APP_ROLE, password=APP_PASSWORD).render_as_string(hide_password=False)
     try:

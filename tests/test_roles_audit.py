@@ -2,9 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-
-from tests.conftest import STORE_YAML, auth
-from tests.test_api import TWO
+from tests.helpers import STORE_YAML, TWO, auth
 
 
 def key_with(t, role, **extra):

@@ -37,7 +37,6 @@ class RoleFacts:
     name: str
     superuser: bool
     bypassrls: bool
-    can_login: bool
     owned_tables: tuple[str, ...]  # in the current schema, directly or through membership
 
 
@@ -56,7 +55,7 @@ def role_facts(connection: Connection, name: str) -> RoleFacts | None:
     """What makes ``name`` safe or unsafe as the application's role; None if no such role."""
     _require_postgres(connection)
     row = connection.execute(
-        text("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :name"), {"name": name}
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :name"), {"name": name}
     ).first()
     if row is None:
         return None
@@ -68,7 +67,7 @@ def role_facts(connection: Connection, name: str) -> RoleFacts | None:
         ),
         {"name": name},
     ).scalars()
-    return RoleFacts(name, bool(row[0]), bool(row[1]), bool(row[2]), tuple(owned))
+    return RoleFacts(name, bool(row[0]), bool(row[1]), tuple(owned))
 
 
 def check_app_role(facts: RoleFacts) -> None:

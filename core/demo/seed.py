@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.operations import base, configuration, responses, tenants
-from core.operations import keys as keys_ops
-from core.roles import ADMIN
 from core.db.repositories import ApiKeyRepository, ResponseRepository, TenantRepository
 from core.db.tenancy import bind_tenant
 from core.demo.synthetic import synthetic_responses
 from core.ingest import batch_from_frame
+from core.operations import base, configuration, responses, tenants
+from core.operations import keys as keys_ops
+from core.roles import ADMIN
 from core.settings import sqlite_path
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"

@@ -2,8 +2,8 @@
 
 Each respondent gets a latent satisfaction; every scored question draws an answer near it
 (ordinal: an option whose normalised score is close; numeric/nps: a rounded value), with a
-share left blank. Attributes and periods are drawn independently. Vectorised with numpy,
-so a million responses take seconds, and seeded, so the same call gives the same data.
+share left blank. Attributes and periods are drawn independently. Vectorised with numpy
+(no Python loop per response), and seeded, so the same call gives the same data.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from core.model import IndicatorSet, ScaleKind
+
+BLANK_SHARE = 0.05  # of each scored question's answers left blank
 
 
 def synthetic_responses(
@@ -22,7 +24,6 @@ def synthetic_responses(
     touchpoints: list[str] | None = None,
     start: str = "2026-01-01",
     months: int = 12,
-    blank_share: float = 0.05,
     shifts: dict[str, dict[str, float]] | None = None,
 ) -> pd.DataFrame:
     """A wide response table in the CSV format (option codes, numbers, text).
@@ -59,6 +60,6 @@ def synthetic_responses(
         else:
             values = np.round(scale.min + target * (scale.max - scale.min)).astype(float)
         values = values.astype(object)
-        values[rng.random(n) < blank_share] = None
+        values[rng.random(n) < BLANK_SHARE] = None
         frame[q.code] = values
     return frame

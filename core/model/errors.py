@@ -16,10 +16,6 @@ class ModelError(ValueError):
         self.message = message
         self.path = tuple(path)
 
-    def prefixed(self, prefix: tuple[str | int, ...]) -> "ModelError":
-        """Return the same error located under ``prefix``."""
-        return ModelError(self.message, tuple(prefix) + self.path)
-
     def __str__(self) -> str:
         where = ".".join(str(p) for p in self.path)
         return f"{where}: {self.message}" if where else self.message

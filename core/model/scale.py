@@ -119,11 +119,6 @@ class Scale:
         return self._lookup.get(key) or self._lookup.get(key.casefold())
 
     @property
-    def spellings(self) -> dict[str, str]:
-        """Every accepted spelling → option code (read-only view for vectorised mapping)."""
-        return dict(self._lookup)
-
-    @property
     def option_scores(self) -> dict[str, float]:
         return {o.code: float(o.score) for o in self.options}
 

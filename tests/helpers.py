@@ -1,0 +1,92 @@
+"""Constants and helpers the test modules share.
+
+Test modules import them from here, never from ``conftest.py``, ``tests/db_fixtures.py``
+(those provide fixtures) or from another test module; ``tests/test_layout.py`` checks.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import make_url
+
+from core.db import unit_of_work
+from core.db.base import Base
+from core.db.tenancy import bind_tenant
+
+ROOT = Path(__file__).resolve().parent.parent
+OPERATOR_KEY = "operator-test-key-0123456789"
+STORE_YAML = (ROOT / "config" / "examples" / "store.yaml").read_text(encoding="utf-8")
+
+# Two responses to config/examples/store.yaml, scored by hand in
+# tests/test_api.py::test_known_answer_scores.
+TWO = [
+    {"response_id": "r1", "collected_at": "2026-01-15T10:00:00Z", "attributes": {"segment": "vip"},
+     "answers": {"env_overall": "A", "env_noise": 2, "checkout_speed": "B", "cashier_attitude": "满意", "nps_recommend": 10}},
+    {"response_id": "r2", "collected_at": "2026-04-02T10:00:00+08:00", "attributes": {"segment": "new"},
+     "answers": {"env_overall": "Fairly dissatisfied", "env_noise": "8", "checkout_speed": "D", "cashier_attitude": "b", "nps_recommend": 5}},
+]
+
+# Every tenant table and the column naming its tenant, found from the models (not from the
+# migration), so a table added later without row-level security fails these tests.
+TENANT_TABLES = {"tenants": "id", **{t.name: "tenant_id" for t in Base.metadata.sorted_tables if "tenant_id" in t.c}}
+
+# --- databases ------------------------------------------------------------------------------
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The application's role in tests (cluster-wide; trust auth ignores the password, password
+# auth uses it).
+APP_ROLE = "csm_app_test"
+APP_PASSWORD = "csm-app-test"
+
+
+def pg_base_url() -> str:
+    return os.environ.get("CSM_TEST_DATABASE_URL", DEFAULT_PG_URL)
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+@contextmanager
+def app_session(app, tenant_id):
+    """A unit of work as the application runs one (on PostgreSQL under row-level security)."""
+    with unit_of_work(app.extensions["csm"].sessions) as session:
+        bind_tenant(session, tenant_id)
+        yield session
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+def auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+class TenantHandle:
+    """A tenant created through the API, with its admin key and a few shortcuts."""
+
+    def __init__(self, client, slug: str):
+        r = client.post("/api/v1/tenants", json={"slug": slug, "name": slug.title()}, headers=auth(OPERATOR_KEY))
+        assert r.status_code == 201, r.json
+        self.client = client
+        self.id = r.json["tenant"]["id"]
+        self.slug = slug
+        self.key = r.json["api_key"]
+        self.headers = auth(self.key)
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers=self.headers, **kw)
+
+    def post(self, url, **kw):
+        return self.client.post(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def delete(self, url, **kw):
+        return self.client.delete(url, headers=self.headers, **kw)
+
+    def upload(self, yaml_text: str = STORE_YAML):
+        r = self.post("/api/v1/config/versions", data=yaml_text.encode(), content_type="application/yaml")
+        assert r.status_code == 201, r.json
+        return r.json
