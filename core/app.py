@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import pluggy
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api
@@ -34,7 +35,7 @@ class CsmApi(Api):
         return payload, code, {**own, **(headers or {})}
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:
     settings = load_settings(config)
     app = Flask("csm")
     app.request_class = BoundedRequest  # MAX_CONTENT_LENGTH for chunked bodies too
@@ -55,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         },
     )
     engine = make_engine(settings["DATABASE_URL"])
-    registry = IndustryRegistry(get_plugin_manager())
+    registry = IndustryRegistry(plugin_manager or get_plugin_manager())
     app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine), registry=registry, settings=settings)
     install_request_session(app)
     install_rate_limits(app, settings)

@@ -51,3 +51,5 @@ SAT7 = Scale(
     name="Seven satisfaction levels",
     name_zh="七个级度",
 )
+
+STANDARD_SCALES = {s.code: s for s in (SAT4, SAT5, SAT7)}

@@ -1,7 +1,7 @@
-"""What every operation shares: who acts, and the domain error the front ends map.
+"""What every operation shares: who acts, and the domain errors the front ends map.
 
-The API maps ``NotFound`` to HTTP 404 and the CLI to an error exit, so an operation
-raises it instead of knowing about either.
+The API maps these to HTTP in one place (``core.api.errors``) and the CLI to exit codes,
+so an operation raises them instead of knowing about either.
 """
 
 from __future__ import annotations
@@ -11,6 +11,14 @@ from dataclasses import dataclass
 
 class NotFound(LookupError):
     """The thing asked for does not exist in this tenant (HTTP 404)."""
+
+
+class Conflict(RuntimeError):
+    """The request conflicts with stored data or with a concurrent request (HTTP 409)."""
+
+
+class NothingToUse(Conflict):
+    """A prerequisite is missing, e.g. ingest before any configuration (HTTP 409)."""
 
 
 @dataclass(frozen=True)
