@@ -20,11 +20,13 @@ The protocol, in three transactions, so that it holds under concurrency on both 
    purpose: nothing was stored, and what made them fail (no configuration yet, a bad row,
    a response id stored by another request) may have changed by the retry.
 
-A claim whose request died without releasing it (process killed) would block its key until
-it expires; instead a claim older than the lease (``IDEMPOTENCY_LEASE_SECONDS``) is deemed
-abandoned and a retry takes it over. Should the old request still be alive and finish
-after all, recording its answer updates no row (the claim it holds is gone) and it rolls
-back: at most one of them ever commits.
+A claim whose request died without releasing it (process killed) would block its key. So
+each claim records its holder (``core.db.claim_holders``: an advisory lock on PostgreSQL,
+the process identity on SQLite), and a retry that finds the holder gone takes the claim
+over at once. When that cannot be told, a claim older than the lease
+(``IDEMPOTENCY_LEASE_SECONDS``) is deemed abandoned and a retry takes it over. Should the
+old request still be alive and finish after all, recording its answer updates no row (the
+claim it holds is gone) and it rolls back: at most one of them ever commits.
 
 Nothing here knows HTTP: the API maps the errors below to 409/422 and adds the headers.
 """
@@ -42,6 +44,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.db import claim_holders
 from core.db.base import utcnow
 from core.db.repositories.idempotency import IdempotencyRecord, IdempotencyRepository
 from core.db.tenancy import bind_tenant
@@ -116,12 +119,14 @@ class Decision(enum.Enum):
     TAKE_OVER = "take_over"  # expired, or an abandoned claim: delete it and claim afresh
 
 
-def decide(existing: IdempotencyRecord, request_hash: str, now: datetime, lease: timedelta) -> Decision:
+def decide(existing: IdempotencyRecord, request_hash: str, now: datetime, lease: timedelta, holder_gone: bool | None = None) -> Decision:
     """What a request does about the key's existing row (pure; the protocol's core).
 
     An expired row no longer binds the key, whatever its payload. Otherwise another
     payload is refused even while the first is in flight, so the client learns of its bug
-    at once rather than after a 409 and a retry.
+    at once rather than after a 409 and a retry. An in-flight claim whose holder is known
+    to be gone (``holder_gone``) is taken over at once; one whose holder cannot be told
+    (None) only after the lease.
     """
     if existing.expires_at <= now:
         return Decision.TAKE_OVER
@@ -129,7 +134,7 @@ def decide(existing: IdempotencyRecord, request_hash: str, now: datetime, lease:
         return Decision.MISMATCH
     if existing.status_code is not None:
         return Decision.REPLAY
-    if existing.created_at <= now - lease:
+    if holder_gone is True or existing.created_at <= now - lease:
         return Decision.TAKE_OVER
     return Decision.IN_FLIGHT
 
@@ -168,37 +173,49 @@ def run_once(
     """
     repo = IdempotencyRepository(session)
     session.commit()
-    claim, done = _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock)
-    if done is not None:
-        return done
+    holder = claim_holders.acquire(session, tenant_id, key)
     try:
-        status, body = work()
-        if not repo.complete(tenant_id, *claim, status, json.dumps(body, ensure_ascii=False, separators=(",", ":"))):
-            raise Superseded(f"this request took longer than the {KEY_HEADER} lease and a retry took its place; nothing of it was stored")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        _release(session, repo, tenant_id, claim)
-        raise
-    return Outcome(status, body, replayed=False)
+        claim, done = _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock, holder)
+        if done is not None:
+            return done
+        try:
+            status, body = work()
+            if not repo.complete(tenant_id, *claim, status, json.dumps(body, ensure_ascii=False, separators=(",", ":"))):
+                raise Superseded(f"this request took longer than the {KEY_HEADER} lease and a retry took its place; nothing of it was stored")
+            session.commit()
+        except BaseException:
+            session.rollback()
+            _release(session, repo, tenant_id, claim)
+            raise
+        return Outcome(status, body, replayed=False)
+    finally:
+        if holder is not None:
+            holder.release()
 
 
-def _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock) -> tuple[tuple[int, datetime] | None, Outcome | None]:
+def _claim(session, repo, tenant_id, key, hashed, ttl, lease, clock, holder) -> tuple[tuple[int, datetime] | None, Outcome | None]:
     """Commit an in-flight claim of ``key`` and return (its id, its instant), or the
-    recorded outcome."""
+    recorded outcome. ``holder`` is None when a live request holds the key (PostgreSQL's
+    lock is taken): then the key's row is answered (replay, mismatch, in flight) but never
+    taken over."""
     try:
         bind_tenant(session, tenant_id)
         now = clock()
         repo.purge_expired(tenant_id, now)
         for _ in range(CLAIM_ATTEMPTS):
-            claim_id = repo.claim(tenant_id, key, hashed, now, now + ttl)
+            claim_id = repo.claim(tenant_id, key, hashed, now, now + ttl, holder=holder.token) if holder is not None else None
             if claim_id is not None:
                 session.commit()
                 return (claim_id, now), None
             existing = repo.get(tenant_id, key)
             if existing is None:  # released between our insert and read: claim again
+                if holder is None:
+                    break
                 continue
-            decision = decide(existing, hashed, now, lease)
+            gone = claim_holders.holder_gone(existing.holder, holder) if holder is not None else False
+            decision = decide(existing, hashed, now, lease, gone)
+            if decision is Decision.TAKE_OVER and holder is None:
+                decision = Decision.IN_FLIGHT
             if decision is not Decision.TAKE_OVER:
                 session.commit()  # keep the purge
             if decision is Decision.MISMATCH:

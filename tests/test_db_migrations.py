@@ -11,7 +11,7 @@ from core.db.base import Base
 
 APP_TABLES = {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys"}
 # the newest migration; bump it with every new revision
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _tables(url: str) -> set[str]:

@@ -129,3 +129,4 @@ class IdempotencyKeyRow(TenantScoped, Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    holder: Mapped[str | None] = mapped_column(String(NAME_LENGTH))  # core.db.claim_holders

@@ -33,6 +33,7 @@ class IdempotencyRecord:
     response_body: str | None
     created_at: datetime
     expires_at: datetime
+    holder: str | None = None  # who holds an in-flight claim (core.db.claim_holders)
 
     @property
     def in_flight(self) -> bool:
@@ -49,6 +50,7 @@ def _record(row: IdempotencyKeyRow) -> IdempotencyRecord:
         response_body=row.response_body,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        holder=row.holder,
     )
 
 
@@ -62,7 +64,7 @@ class IdempotencyRepository:
         )
         return _record(row) if row is not None else None
 
-    def claim(self, tenant_id: int, key: str, request_hash: str, now: datetime, expires_at: datetime) -> int | None:
+    def claim(self, tenant_id: int, key: str, request_hash: str, now: datetime, expires_at: datetime, holder: str | None = None) -> int | None:
         """Insert an in-flight row for ``key``; its id, or None when the key already exists.
 
         On PostgreSQL a concurrent, uncommitted claim of the same key makes this wait for
@@ -73,7 +75,7 @@ class IdempotencyRepository:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
             insert(IdempotencyKeyRow)
-            .values(tenant_id=tenant_id, key=key, request_hash=request_hash, status_code=None, response_body=None, created_at=now, expires_at=expires_at)
+            .values(tenant_id=tenant_id, key=key, request_hash=request_hash, status_code=None, response_body=None, created_at=now, expires_at=expires_at, holder=holder)
             .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
             .returning(IdempotencyKeyRow.id)
         )
