@@ -94,7 +94,11 @@ def http_exception(error: HttpError):
     """The HTTPException ``flask_smorest.abort(status, message=..., errors=..., headers=...)``
     raises, so the API's one handler renders it."""
     exc = default_exceptions[error.status]()
-    exc.data = {"message": error.message, **({"errors": error.errors} if error.errors is not None else {}), **({"headers": error.headers} if error.headers else {})}
+    exc.data = {"message": error.message}
+    if error.errors is not None:
+        exc.data["errors"] = error.errors
+    if error.headers:
+        exc.data["headers"] = error.headers
     return exc
 
 
