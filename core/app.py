@@ -13,6 +13,7 @@ from core import __version__
 from core.api import register_api
 from core.api.common import BoundedRequest, ErrorSchema
 from core.api.context import CsmState, install_request_session
+from core.api.errors import register_error_map
 from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
 from core.plugins import IndustryRegistry, get_plugin_manager
@@ -24,9 +25,14 @@ SWAGGER_ASSETS = "/docs/assets/"
 class CsmApi(Api):
     """flask-smorest's Api, with error responses that keep the exception's own headers
     (``Allow`` on 405, ``Retry-After`` on 429) and always carry a message. Its error schema
-    allows ``errors`` to be a list (row-level batch errors) as well as a mapping."""
+    allows ``errors`` to be a list (row-level batch errors) as well as a mapping. Domain
+    errors raised by operations are answered through the one map in core.api.errors."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        register_error_map(self._app, self.handle_http_exception)
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)

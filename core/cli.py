@@ -264,8 +264,10 @@ def import_responses(ctx: Context, tenant: str, version: int | None, file: Path)
             result = responses.ingest(session, ctx.tenant_id(session, tenant), lambda iset: read_csv_batch(data, iset), version)
     except BatchError as exc:
         _batch_failed(exc, str(file))
+    except base.NothingToUse as exc:  # no configuration yet
+        fail(str(exc))
     except base.NotFound as exc:
-        fail(f"--version: {exc}" if version else str(exc))
+        fail(f"--version: {exc}")
     click.echo(f"{tenant}: imported {result.accepted} responses under configuration version {result.version}")
 
 

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from core.app import create_app
+from core.db import upgrade
 from tests.helpers import OPERATOR_KEY, TenantHandle
 
 pytest_plugins = ["tests.db_fixtures"]
@@ -34,3 +35,21 @@ def client(app):
 @pytest.fixture
 def make_tenant(client):
     return lambda slug: TenantHandle(client, slug)
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Apps with rate limiting on, sharing one migrated SQLite file (like workers of one
+    deployment); ``settings`` override the limits."""
+    url = f"sqlite:///{tmp_path / 'csm.db'}"
+    upgrade(url)
+    apps = []
+
+    def make(**settings):
+        app = create_app({"DATABASE_URL": url, "OPERATOR_KEY": OPERATOR_KEY, "TESTING": True, "RATE_LIMIT_ENABLED": True, **settings})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["csm"].engine.dispose()

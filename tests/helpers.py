@@ -7,6 +7,7 @@ Test modules import them from here, never from ``conftest.py``, ``tests/db_fixtu
 from __future__ import annotations
 
 import os
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,3 +91,21 @@ class TenantHandle:
         r = self.post("/api/v1/config/versions", data=yaml_text.encode(), content_type="application/yaml")
         assert r.status_code == 201, r.json
         return r.json
+
+# store.yaml plus an open (text) question, so text answers can be tried too
+TEXT_YAML = STORE_YAML.replace("  nps: {kind: nps}", "  nps: {kind: nps}\n  comment: {kind: text}").replace(
+    '(0-10)?"}', '(0-10)?"}\n        - {code: what_to_improve, scale: comment}'
+)
+
+
+def tenant(app) -> TenantHandle:
+    """A new tenant (unique slug, so several apps can share the database and Redis)."""
+    return TenantHandle(app.test_client(), "t-" + uuid.uuid4().hex[:10])
+
+
+def assert_429(r, limit_text: str):
+    assert r.status_code == 429
+    assert r.json["code"] == 429 and r.json["status"] == "Too Many Requests"
+    assert limit_text in r.json["message"]
+    retry_after = int(r.headers["Retry-After"])
+    assert 1 <= retry_after <= 60  # every limit here is per minute

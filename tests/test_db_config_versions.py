@@ -19,6 +19,7 @@ from core.db import (
     make_session_factory,
     unit_of_work,
 )
+from core.db.repositories.config_versions import VERSION_ATTEMPTS
 from core.db.tables import ConfigVersionRow
 
 DOCUMENT = {"code": "retail", "name_zh": "零售满意度", "weights": {"q1": 0.25, "q2": 0.75}}
@@ -116,14 +117,16 @@ def test_a_lost_race_is_retried_with_the_next_number(session_factory, tenants, m
         assert [v.yaml_text for v in ConfigVersionRepository(session).list(acme)] == ["a: 1\n", "a: 2\n"]
 
 
-def test_losing_twice_gives_a_clear_error_and_keeps_the_transaction(session_factory, tenants, monkeypatch):
-    acme, _beta = tenants
+def test_losing_every_attempt_gives_a_clear_error_and_keeps_the_transaction(session_factory, tenants, monkeypatch):
+    acme, beta = tenants
     with unit_of_work(session_factory) as session:
         ConfigVersionRepository(session).add(acme, "a: 1\n", {}, "x")
-    monkeypatch.setattr(ConfigVersionRepository, "_next_version", lambda self, tenant_id: 1)
+    proposals = []
+    monkeypatch.setattr(ConfigVersionRepository, "_next_version", lambda self, tenant_id: proposals.append(1) or 1)
     with unit_of_work(session_factory) as session:
         with pytest.raises(ConfigVersionConflict, match="try again"):
             ConfigVersionRepository(session).add(acme, "a: 2\n", {}, "x")
+        assert len(proposals) == VERSION_ATTEMPTS
         TenantRepository(session).create("gamma", "Gamma")  # transaction still usable
     with unit_of_work(session_factory) as session:
         assert [v.version for v in ConfigVersionRepository(session).list(acme)] == [1]
@@ -151,9 +154,9 @@ def test_the_author_key_must_belong_to_the_tenant(session_factory, tenants):
 
 def test_concurrent_writers_both_get_a_number(migrated_db_url, tenants):
     """Two real transactions add a version at once. Writer B inserts version 1 and holds its
-    transaction open; writer A starts meanwhile. On PostgreSQL A also proposes 1, blocks on
-    the unique index, fails when B commits, and retries with 2. On SQLite (BEGIN IMMEDIATE)
-    A waits for B's lock before reading, then reads 1 and takes 2. Either way: {1, 2}."""
+    transaction open; writer A starts meanwhile. On PostgreSQL A waits for the tenant's
+    numbering lock B holds, on SQLite (BEGIN IMMEDIATE) for B's write lock; once B commits,
+    A reads 1 and takes 2. Either way: {1, 2}."""
     acme, _ = tenants
     engine = make_engine(migrated_db_url)
     factory = make_session_factory(engine)

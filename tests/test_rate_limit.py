@@ -19,7 +19,7 @@ from limits.storage import MemoryStorage
 from core.app import create_app
 from core.db import upgrade
 from core.settings import load_settings
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TenantHandle, auth
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TenantHandle, assert_429, auth, tenant
 
 TEST_REDIS_URL = os.environ.get("CSM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Nothing listens on port 1: connecting is refused at once.
@@ -34,37 +34,6 @@ def redis_answers(url: str) -> bool:
 
 
 needs_redis = pytest.mark.skipif(not redis_answers(TEST_REDIS_URL), reason=f"no Redis answers at {TEST_REDIS_URL} (set CSM_TEST_REDIS_URL)")
-
-
-@pytest.fixture
-def make_app(tmp_path):
-    """Apps with rate limiting on, sharing one migrated SQLite file (like workers of one
-    deployment); ``settings`` override the limits."""
-    url = f"sqlite:///{tmp_path / 'csm.db'}"
-    upgrade(url)
-    apps = []
-
-    def make(**settings):
-        app = create_app({"DATABASE_URL": url, "OPERATOR_KEY": OPERATOR_KEY, "TESTING": True, "RATE_LIMIT_ENABLED": True, **settings})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.extensions["csm"].engine.dispose()
-
-
-def tenant(app) -> TenantHandle:
-    """A new tenant (unique slug, so several apps can share the database and Redis)."""
-    return TenantHandle(app.test_client(), "t-" + uuid.uuid4().hex[:10])
-
-
-def assert_429(r, limit_text: str):
-    assert r.status_code == 429
-    assert r.json["code"] == 429 and r.json["status"] == "Too Many Requests"
-    assert limit_text in r.json["message"]
-    retry_after = int(r.headers["Retry-After"])
-    assert 1 <= retry_after <= 60  # every limit here is per minute
 
 
 # --- settings ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Roles per key (viewer < integrator < admin), key expiry and the audit log."""
 
+import re
 from datetime import datetime, timedelta, timezone
 
 from tests.helpers import STORE_YAML, TWO, auth
@@ -11,47 +12,99 @@ def key_with(t, role, **extra):
     return auth(r.json["api_key"]), r.json["key"]["id"]
 
 
-# (method, path, body kind, least role that may call it)
-ENDPOINTS = [
-    ("get", "/api/v1/tenant", None, "viewer"),
-    ("get", "/api/v1/industries", None, "viewer"),
-    ("get", "/api/v1/config/versions", None, "viewer"),
-    ("get", "/api/v1/config/versions/1", None, "viewer"),
-    ("get", "/api/v1/scores", None, "viewer"),
-    ("post", "/api/v1/config/validate", "yaml", "integrator"),
-    ("post", "/api/v1/responses", "responses", "integrator"),
-    ("post", "/api/v1/responses/csv", "csv", "integrator"),
-    ("post", "/api/v1/config/versions", "yaml", "admin"),
-    ("get", "/api/v1/keys", None, "admin"),
-    ("post", "/api/v1/keys", "key", "admin"),
-    ("get", "/api/v1/audit", None, "admin"),
-]
 RANK = {"viewer": 0, "integrator": 1, "admin": 2}
+OPERATOR = "operator"
+
+# How to call each operation that takes a body: (method, path) → body kind. An operation
+# with a request body in the spec must be listed (test_every_api_endpoint_declares_...).
+BODIES = {
+    ("post", "/api/v1/config/validate"): "yaml",
+    ("post", "/api/v1/config/versions"): "yaml",
+    ("post", "/api/v1/responses"): "responses",
+    ("post", "/api/v1/responses/csv"): "csv",
+    ("post", "/api/v1/keys"): "key",
+    ("patch", "/api/v1/keys/{key_id}"): "role",
+    ("delete", "/api/v1/tenant"): "wrong_confirm",
+    ("post", "/api/v1/tenants"): "tenant",
+    ("delete", "/api/v1/tenants/{slug}"): "wrong_confirm",
+}
+# What a caller whose role suffices gets, by body kind: a success, except for deletions,
+# which are called with a wrong confirmation (422: the role check passed, nothing is deleted).
+ALLOWED = {"wrong_confirm": {422}}
+SUCCESS = {200, 201, 204}
 
 
-def call(client, method, path, kind, headers, n=[0]):
+def path_template(rule: str) -> str:
+    """A Flask rule as the spec writes its path: ``/keys/<int(max=...):key_id>`` → ``/keys/{key_id}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def declared_endpoints(app) -> list[tuple[str, str, str | None]]:
+    """(method, path, who may call it) for every API operation, from what its view declares:
+    ``csm_role`` (core.api.auth.tenant_required) or ``csm_operator`` (operator_required)."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue  # the docs, the spec and their assets: public
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            func = getattr(view_class, method.lower()) if view_class is not None else view
+            access = OPERATOR if getattr(func, "csm_operator", False) else getattr(func, "csm_role", None)
+            found.append((method.lower(), path_template(rule.rule), access))
+    return sorted(found)
+
+
+def test_every_api_endpoint_declares_who_may_call_it(app, client):
+    """A new endpoint cannot be forgotten: it must declare a role (or be the operator's),
+    appear in the spec, and have a way to be called here if it takes a body."""
+    endpoints = declared_endpoints(app)
+    assert len(endpoints) >= 20
+    undeclared = [(m, p) for m, p, access in endpoints if access not in (*RANK, OPERATOR)]
+    assert undeclared == [], "endpoints without tenant_required(role=...) or operator_required"
+    spec = client.get("/openapi.json").json
+    documented = {(m, p) for p, ops in spec["paths"].items() for m in ops if m in {"get", "post", "put", "patch", "delete"}}
+    assert documented == {(m, p) for m, p, _ in endpoints}
+    with_body = {(m, p) for p, ops in spec["paths"].items() for m, op in ops.items() if isinstance(op, dict) and "requestBody" in op}
+    assert with_body - set(BODIES) == set(), "add a body kind to BODIES"
+
+
+def call(t, method, path, headers, n=[0]):
+    """Call an operation with harmless arguments (a fresh spare key for key ids)."""
     n[0] += 1
+    fill = {"version": "1", "code": "retail", "template": "supermarket-csi", "slug": t.slug}
+    if "{key_id}" in path:
+        fill["key_id"] = t.post("/api/v1/keys", json={"name": f"spare {n[0]}"}).json["key"]["id"]
+    url = path.format(**fill)
+    kind = BODIES.get((method, path))
     kw = {
         None: {},
         "yaml": {"data": STORE_YAML.encode(), "content_type": "application/yaml"},
         "responses": {"json": {"responses": [{"response_id": f"x{n[0]}", "answers": {"env_overall": "A"}}]}},
         "csv": {"data": f"response_id,env_overall\ncsv{n[0]},B\n".encode(), "content_type": "text/csv"},
         "key": {"json": {"name": "another"}},
+        "role": {"json": {"role": "viewer"}},
+        "wrong_confirm": {"json": {"confirm": "not-the-slug"}},
+        "tenant": {"json": {"slug": f"new-{n[0]}", "name": "New"}},
     }[kind]
-    return getattr(client, method)(path, headers=headers, **kw)
+    return getattr(t.client, method)(url, headers=headers, **kw), ALLOWED.get(kind, SUCCESS)
 
 
-def test_each_role_may_do_exactly_what_it_should(make_tenant):
+def test_each_role_may_do_exactly_what_it_should(app, make_tenant):
+    """Every endpoint × every role, the least role taken from the endpoint itself; operator
+    routes refuse every tenant key."""
     t = make_tenant("acme")
     t.upload()
-    for role in ("viewer", "integrator", "admin"):
+    endpoints = declared_endpoints(app)
+    for role in RANK:
         headers, _ = key_with(t, role)
-        for method, path, kind, least in ENDPOINTS:
-            status = call(t.client, method, path, kind, headers).status_code
-            if RANK[role] >= RANK[least]:
-                assert status in (200, 201), (role, method, path, status)
+        for method, path, access in endpoints:
+            r, allowed = call(t, method, path, headers)
+            if access != OPERATOR and RANK[role] >= RANK[access]:
+                assert r.status_code in allowed, (role, method, path, r.status_code, r.get_data(as_text=True)[:200])
             else:
-                assert status == 403, (role, method, path, status)
+                assert r.status_code == 403, (role, method, path, r.status_code)
+    assert t.get("/api/v1/tenant").status_code == 200  # nothing above deleted the tenant
 
 
 def test_forbidden_calls_change_nothing(make_tenant):

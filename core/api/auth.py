@@ -34,7 +34,9 @@ def tenant_required(view=None, *, role: str = VIEWER):
     """Run the view only for a valid, unrevoked, unexpired tenant key whose role is at least
     ``role`` (401 without a valid key, 403 with too weak a role); sets ``g.principal``.
 
-    Use as ``@tenant_required`` (any role) or ``@tenant_required(role=ADMIN)``.
+    Use as ``@tenant_required`` (any role) or ``@tenant_required(role=ADMIN)``. The role is
+    declared on the view as ``csm_role`` (tests/test_roles_audit.py reads it to check every
+    endpoint against every role).
     """
     if view is None:
         return functools.partial(tenant_required, role=role)
@@ -58,7 +60,8 @@ def tenant_required(view=None, *, role: str = VIEWER):
 
 
 def operator_required(view):
-    """Run the view only for the platform operator's key (setting OPERATOR_KEY)."""
+    """Run the view only for the platform operator's key (setting OPERATOR_KEY); declared
+    on the view as ``csm_operator``."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -70,6 +73,7 @@ def operator_required(view):
             abort(403, message="this operation needs the platform operator's key")
         return view(*args, **kwargs)
 
+    wrapper.csm_operator = True
     return wrapper
 
 

@@ -1,4 +1,5 @@
-"""Schemas and helpers every resource shares: the error shape and request-body readers."""
+"""Fields and helpers every resource shares: the error shape, text and time fields, the
+JSON parser and request-body readers. The Blueprint is in core.api.blueprint."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import re
 from datetime import UTC
 
 import flask
-import flask_smorest
 from flask import request
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields
@@ -64,10 +64,30 @@ class UtcDateTime(fields.AwareDateTime):
             raise ValidationError("must lie before the year 10000 in UTC") from None
 
 
+# app.extensions key: (endpoint, METHOD) → the query parameter names the operation declares
+# (filled by core.api.blueprint when the spec is built).
+QUERY_NAMES = "csm_query_names"
+
+
 class JsonBodyParser(FlaskParser):
     """webargs' Flask parser, refusing JSON that Python's decoder gives up on with 400 (like
     any other malformed body) instead of an unhandled exception: nesting deeper than the
-    interpreter's recursion limit, and integers of more than 4300 digits."""
+    interpreter's recursion limit, and integers of more than 4300 digits.
+
+    It also refuses query parameters the operation does not declare (422 naming them), as
+    bodies refuse unknown fields: ``?page_sise=5`` or ``?bye=segment`` must not silently
+    return something else than what was asked. Each query schema only knows its own names
+    (a listing's filters and its page parameters are parsed apart), so the check uses all
+    the names the operation declares."""
+
+    def _load_location_data(self, *, schema, req, location):
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location in ("query", "querystring"):
+            declared = flask.current_app.extensions.get(QUERY_NAMES, {}).get((req.endpoint, req.method))
+            unknown = sorted(set(req.args) - declared) if declared is not None else []
+            if unknown:
+                raise ValidationError({name: ["Unknown field."] for name in unknown})
+        return data
 
     def _raw_load_json(self, req):
         try:
@@ -80,12 +100,6 @@ class JsonBodyParser(FlaskParser):
             abort(400, message=f"the JSON body cannot be read: {exc}", errors={"json": [str(exc)]})
 
 
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with the parser above; every resource uses this one."""
-
-    ARGUMENTS_PARSER = JsonBodyParser()
-
-
 class ErrorSchema(Schema):
     """The one error shape: ``code``, ``status``, ``message`` and optional ``errors``."""
 
@@ -95,49 +109,19 @@ class ErrorSchema(Schema):
     errors = fields.Raw(metadata={"description": "Details: a list of {path|row, field, message} or a mapping field → messages"})
 
 
-AUTH_RESPONSES = {401: "Missing, invalid, revoked or expired API key."}
-_ERROR_SCHEMA_INSTANCE = ErrorSchema()
+class JsonShape(Schema):
+    """Describes JSON-ready data an operation already built (score results, catalogues,
+    resolved configurations) and passes it through unchanged when dumping.
 
-
-ERROR_DESCRIPTIONS = {
-    400: "Malformed request.",
-    401: AUTH_RESPONSES[401],
-    403: "The key may not do this.",
-    404: "Not found in this tenant.",
-    409: "Conflicts with stored data or with a request still in flight.",
-    413: "Request body too large.",
-    422: "Invalid input; `errors` names each bad field.",
-    429: "Too many requests for this key; retry after `Retry-After` seconds.",
-}
-
-
-def document_errors(blp, view, *codes: int):
-    """Document the shared error shape for the listed status codes of a MethodView method.
-
-    flask-smorest copies a view's documentation when ``@blp.route`` registers the class, so
-    this adds to the blueprint's stored copy (endpoint = the class name, as registered).
-    Three codes are added wherever they can happen, so no view can forget them: 429 on every
-    operation (each API call is rate limited, core.api.ratelimit), 413 on every operation
-    that reads a request body, and 400 on those that read JSON (malformed JSON).
+    Dumping through a schema would silently drop every key the schema does not list: the
+    API would hide what the engine computed while the docs still looked right. Passed
+    through, the answer is exactly what was computed, and tests/test_openapi_responses.py
+    validates every answer against the spec with unlisted properties refused, so the
+    description and the data cannot drift apart unnoticed.
     """
-    endpoint, _, method = view.__qualname__.partition(".")
-    doc = blp._docs[endpoint][method]
-    json_arguments = any(p.get("in") == "json" for p in doc.get("arguments", {}).get("parameters", []))
-    manual_body = ((doc.get("manual_doc") or {}).get("requestBody") or {}).get("content", {})
-    implied = [429]
-    if json_arguments or manual_body:
-        implied.append(413)
-    if json_arguments or "application/json" in manual_body:
-        implied.append(400)
-    responses = doc.setdefault("response", {}).setdefault("responses", {})
-    for code in sorted(set(codes) | set(implied)):
-        entries = responses.setdefault(code, [])
-        if not any(e.get("schema") is _ERROR_SCHEMA for e in entries):
-            entries.append({"schema": _ERROR_SCHEMA, "description": ERROR_DESCRIPTIONS[code], "content_type": None})
-    return view
 
-
-_ERROR_SCHEMA = _ERROR_SCHEMA_INSTANCE
+    def dump(self, obj, *, many=None):
+        return obj
 
 
 class _BodyOverLimit(LimitedStream):
@@ -211,11 +195,3 @@ def _json_body():
         abort(400, message="the JSON body is nested too deeply", errors={"json": ["nested too deeply"]})
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
         abort(400, message=f"Invalid JSON body: {exc}", errors={"json": ["Invalid JSON body."]})
-
-
-def page_window(pagination_parameters) -> tuple[int, int]:
-    """(limit, offset) of a flask-smorest page; 422 naming ``page`` when the page number is
-    so large the offset could not be given to the database."""
-    if pagination_parameters.page > MAX_PAGE:
-        abort(422, message=f"page must be at most {MAX_PAGE}", errors={"query": {"page": [f"Must be less than or equal to {MAX_PAGE}."]}})
-    return pagination_parameters.page_size, pagination_parameters.first_item

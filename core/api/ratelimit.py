@@ -4,9 +4,11 @@ Two budgets, both counted per key:
 
 - ``RATE_LIMIT`` (default 600 per minute): every ``/api/v1`` call of a key, all endpoints
   together;
-- ``RATE_LIMIT_INGEST`` (default 60 per minute): the two ingest endpoints together, on top
-  of the first. One ingest request may carry 10,000 responses, so this one bounds the
-  write load a single key can put on the database.
+- ``RATE_LIMIT_INGEST`` (default 60 per minute): every endpoint marked ``@ingest_limited``
+  (today the two ingest endpoints) together, on top of the first. One ingest request may
+  carry 10,000 responses, so this one bounds the write load a single key can put on the
+  database. The marker is read from the view that serves the request, so any endpoint
+  joins the budget by carrying it, whatever blueprint it is on.
 
 A request over either budget gets 429 with ``Retry-After`` (seconds until the window that
 was exceeded ends) and the usual JSON error shape; nothing of it runs. The docs
@@ -40,11 +42,9 @@ import logging
 import math
 import time
 
-from flask import Flask, jsonify, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask import Flask, current_app, jsonify, request
+from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from werkzeug.http import HTTP_STATUS_CODES
-
-from core.api.responses.resources import blp as responses_blueprint
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,24 @@ API_PREFIX = "/api/"
 # Seconds to wait for Redis to accept a connection or answer, before falling back.
 REDIS_TIMEOUT_S = 0.5
 _KEY_DOMAIN = b"csm-rate-limit\x00"
+
+
+INGEST = "ingest"
+
+
+def ingest_limited(view):
+    """Mark a view as counting against the ingest budget (``RATE_LIMIT_INGEST``)."""
+    view.csm_budget = INGEST
+    return view
+
+
+def budget_of_request() -> str | None:
+    """The budget marker of the view method serving this request, if any."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:  # a MethodView: the marker is on its method
+        view = getattr(view_class, request.method.lower(), None)
+    return getattr(view, "csm_budget", None)
 
 
 def rate_limit_key() -> str:
@@ -65,8 +83,7 @@ def rate_limit_key() -> str:
 
 
 def install_rate_limits(app: Flask, settings: dict) -> Limiter | None:
-    """Attach the limiter to ``app`` (before the API's blueprints are registered); returns
-    it, or None when ``RATE_LIMIT_ENABLED`` is off."""
+    """Attach the limiter to ``app``; returns it, or None when ``RATE_LIMIT_ENABLED`` is off."""
     if not settings.get("RATE_LIMIT_ENABLED", True):
         app.config["RATELIMIT_ENABLED"] = False
         return None
@@ -82,9 +99,9 @@ def install_rate_limits(app: Flask, settings: dict) -> Limiter | None:
         # ...and if even that fails, let the request through and log the error.
         RATELIMIT_SWALLOW_ERRORS=True,
     )
-    limiter = Limiter(rate_limit_key, app=app, application_limits=[settings["RATE_LIMIT"]])
+    ingest = ApplicationLimit(limit_provider=settings["RATE_LIMIT_INGEST"], scope=INGEST, exempt_when=lambda: budget_of_request() != INGEST)
+    limiter = Limiter(rate_limit_key, app=app, application_limits=[settings["RATE_LIMIT"], ingest])
     limiter.request_filter(lambda: not request.path.startswith(API_PREFIX))
-    limiter.shared_limit(settings["RATE_LIMIT_INGEST"], scope="ingest", methods=["POST"])(responses_blueprint)
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error: RateLimitExceeded):

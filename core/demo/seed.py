@@ -68,7 +68,7 @@ def seed(ctx, count: int, echo=print) -> dict[str, str]:
                     _key, keys[slug] = keys_ops.create_key(session, tenant.id, "demo key", ADMIN, base.CLI)
             try:
                 configuration.config_version(session, tenant.id)
-            except base.NotFound:
+            except base.NothingToUse:  # no configuration yet
                 cfg = EXAMPLES / spec["config"]
                 version, _ = configuration.upload_config(session, tenant.id, cfg.read_bytes(), f"config/examples/{cfg.name}", ctx.registry.template)
                 echo(f"{slug}: configuration version {version.version} from {cfg.name}")

@@ -9,7 +9,7 @@ from core.config.compiled import compiled_config
 from core.db.records import ConfigVersion
 from core.db.repositories import ConfigVersionRepository
 from core.operations import audit
-from core.operations.base import CLI, Actor, NotFound
+from core.operations.base import CLI, Actor, NotFound, NothingToUse
 
 
 def validate_config(text: str | bytes, file: str | None, templates: TemplateLookup) -> TenantConfig:
@@ -29,12 +29,14 @@ def upload_config(session: Session, tenant_id: int, text: str | bytes, file: str
 
 
 def config_version(session: Session, tenant_id: int, version: int | None = None) -> ConfigVersion:
-    """A stored version, or the latest when ``version`` is None; NotFound otherwise."""
+    """A stored version, or the latest when ``version`` is None. NothingToUse when the
+    tenant has no configuration at all yet (a prerequisite, 409), NotFound for a version
+    number that does not exist (404)."""
     repo = ConfigVersionRepository(session)
     found = repo.latest(tenant_id) if version is None else repo.get(tenant_id, version)
     if found is None:
         if version is None:
-            raise NotFound("this tenant has no configuration yet; upload one first")
+            raise NothingToUse("this tenant has no configuration yet; upload one first")
         raise NotFound(f"configuration version {version} does not exist")
     return found
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core.db.repositories import ResponseRepository
+from core.operations.base import NotFound, NothingToUse
 from core.operations.configuration import config_of, config_version
 from core.scoring import score
 
@@ -20,8 +21,16 @@ def report(
     by: tuple[str, ...] = (),
     period: str | None = None,
 ) -> dict:
-    """Scores of the responses collected under one configuration version (default: latest)."""
-    stored = config_version(session, tenant_id, version)
+    """Scores of the responses collected under one configuration version (default: latest).
+
+    Without any configuration there is nothing to report on: NotFound (404), as for a
+    version that does not exist; reading asks for something absent, where ingest (409)
+    asks for a prerequisite the tenant can still upload.
+    """
+    try:
+        stored = config_version(session, tenant_id, version)
+    except NothingToUse as exc:
+        raise NotFound(str(exc)) from exc
     iset = config_of(session, stored).indicator_set
     frame = ResponseRepository(session).load_frame(tenant_id, stored.version, start, end)
     result = score(frame, iset, by=by, period=period, canonical=True).to_dict()

@@ -4,9 +4,9 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from core.api.auth import principal, tenant_required
-from core.api.common import Blueprint, document_errors, page_window
+from core.api.blueprint import Blueprint
 from core.api.context import db
-from core.db.repositories import AuditRepository
+from core.operations import audit
 from core.roles import ADMIN
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit log of the calling tenant (admins only), newest first.")
@@ -19,21 +19,20 @@ class AuditEventSchema(Schema):
     actor_key_id = fields.Integer(allow_none=True)
     action = fields.String(metadata={"description": "e.g. config.upload, key.create, key.revoke, key.role_change"})
     target = fields.String()
-    details = fields.Dict()
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": "Free-form facts of the action, by action: e.g. `before`/`after` of a role change, `name`/`role` of a new key, `checksum` of an upload."},
+    )
 
 
 @blp.route("/audit")
 class Audit(MethodView):
+    @blp.errors(401, 403, 422)
     @tenant_required(role=ADMIN)
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate()
     def get(self, pagination_parameters):
-        """Who changed what, when, and with which key."""
-        repo = AuditRepository(db())
-        tenant_id = principal().tenant_id
-        pagination_parameters.item_count = repo.count(tenant_id)
-        limit, offset = page_window(pagination_parameters)
-        return repo.list(tenant_id, limit=limit, offset=offset)
-
-
-document_errors(blp, Audit.get, 401, 403, 422)
+        """Who changed what, when, and with which key. Page sizes as for every listing (`PAGE_SIZE`, `MAX_PAGE_SIZE`)."""
+        events, pagination_parameters.item_count = audit.events(db(), principal().tenant_id, pagination_parameters.page_size, pagination_parameters.first_item)
+        return events

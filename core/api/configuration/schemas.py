@@ -1,7 +1,17 @@
-from marshmallow import Schema, fields
+"""Configuration answers: validation results, versions and the resolved document.
+
+The resolved document is the configuration as scores use it (template merged, default
+weights filled in), in the tenant format of the README without ``template``/``overrides``
+and with empty fields left out; it is described here so clients can read it typed."""
+
+from marshmallow import Schema, fields, validate
+
+from core.api.common import JsonShape
+
+SOURCE = {"description": "Where this was taken from (templates of industry plugins name their source)."}
 
 
-class ConfigSummarySchema(Schema):
+class ConfigSummarySchema(JsonShape):
     indicator_set = fields.String()
     name = fields.String()
     industry = fields.String(allow_none=True)
@@ -17,6 +27,64 @@ class ValidationResultSchema(Schema):
     summary = fields.Nested(ConfigSummarySchema)
 
 
+class ResolvedOptionSchema(JsonShape):
+    code = fields.String()
+    label = fields.String()
+    label_zh = fields.String()
+    score = fields.Float()
+    satisfied = fields.Boolean()
+    source = fields.String(metadata=SOURCE)
+
+
+class ResolvedScaleSchema(JsonShape):
+    kind = fields.String(validate=validate.OneOf(["ordinal", "numeric", "nps", "text"]))
+    name = fields.String()
+    name_zh = fields.String()
+    min = fields.Float()
+    max = fields.Float()
+    source = fields.String(metadata=SOURCE)
+    options = fields.List(fields.Nested(ResolvedOptionSchema), metadata={"description": "Ordinal scales only."})
+
+
+class ResolvedNodeSchema(JsonShape):
+    """A node of the indicator tree: a group (``children``) or a question (``scale``)."""
+
+    code = fields.String()
+    name = fields.String()
+    name_zh = fields.String()
+    weight = fields.Float(metadata={"description": "Among its siblings; filled in (equal shares) where the upload left it out."})
+    source = fields.String(metadata=SOURCE)
+    children = fields.List(fields.Nested(lambda: ResolvedNodeSchema()), metadata={"description": "Groups only."})
+    scale = fields.String(metadata={"description": "Questions only: the scale's code."})
+    question = fields.String()
+    question_zh = fields.String()
+    touchpoint = fields.String()
+    reverse = fields.Boolean()
+
+
+class ResolvedIndicatorSetSchema(JsonShape):
+    code = fields.String()
+    name = fields.String()
+    name_zh = fields.String()
+    source = fields.String(metadata=SOURCE)
+    children = fields.List(fields.Nested(ResolvedNodeSchema))
+
+
+class TemplateReferenceSchema(JsonShape):
+    industry = fields.String()
+    code = fields.String()
+
+
+class ResolvedConfigSchema(JsonShape):
+    format_version = fields.Integer(metadata={"description": "How the stored document is written (2); older formats are read and migrated."})
+    version = fields.Integer(metadata={"description": "Syntax version of the tenant document (1)."})
+    industry = fields.String(allow_none=True)
+    source = fields.String(metadata=SOURCE)
+    scales = fields.Dict(keys=fields.String(), values=fields.Nested(ResolvedScaleSchema), metadata={"description": "Scale code → scale."})
+    indicator_set = fields.Nested(ResolvedIndicatorSetSchema)
+    template = fields.Nested(TemplateReferenceSchema, metadata={"description": "The plugin template the upload started from, if any."})
+
+
 class VersionSchema(Schema):
     version = fields.Integer()
     indicator_set = fields.String(attribute="indicator_set_code")
@@ -27,7 +95,7 @@ class VersionSchema(Schema):
 
 class VersionDetailSchema(VersionSchema):
     yaml = fields.String(attribute="yaml_text", metadata={"description": "The YAML exactly as uploaded."})
-    document = fields.Dict(metadata={"description": "The resolved configuration (template merged, default weights filled in) that scores use."})
+    document = fields.Nested(ResolvedConfigSchema, metadata={"description": "The resolved configuration (template merged, default weights filled in) that scores use."})
 
 
 class VersionCreatedSchema(VersionSchema):

@@ -3,32 +3,13 @@
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields
 
 from core.api.auth import tenant_required
-from core.api.common import Blueprint, document_errors
+from core.api.blueprint import Blueprint
 from core.api.context import state
+from core.api.industries.schemas import CatalogueSchema, IndustrySchema
 
 blp = Blueprint("industries", __name__, url_prefix="/api/v1", description="Industry plugins: touchpoints, templates, scales, KPIs, rules and service tiers.")
-
-
-class IndustrySchema(Schema):
-    code = fields.String()
-    name = fields.String()
-    name_zh = fields.String()
-    description = fields.String()
-    source = fields.String()
-
-
-class CatalogueSchema(IndustrySchema):
-    factors = fields.List(fields.Dict())
-    respondent_attributes = fields.List(fields.Dict())
-    stages = fields.List(fields.Dict())
-    templates = fields.List(fields.Dict())
-    scales = fields.List(fields.Dict())
-    kpis = fields.List(fields.Dict())
-    expectation_rules = fields.List(fields.Dict())
-    service_tiers = fields.List(fields.Dict())
 
 
 def _known(code: str):
@@ -38,6 +19,7 @@ def _known(code: str):
 
 @blp.route("/industries")
 class Industries(MethodView):
+    @blp.errors(401)
     @tenant_required
     @blp.response(200, IndustrySchema(many=True))
     def get(self):
@@ -47,6 +29,7 @@ class Industries(MethodView):
 
 @blp.route("/industries/<code>")
 class IndustryByCode(MethodView):
+    @blp.errors(401, 404)
     @tenant_required
     @blp.response(200, CatalogueSchema)
     def get(self, code):
@@ -57,6 +40,7 @@ class IndustryByCode(MethodView):
 
 @blp.route("/industries/<code>/templates/<template>")
 class TemplateByCode(MethodView):
+    @blp.errors(401, 404)
     @tenant_required
     @blp.response(200, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format.")
     def get(self, code, template):
@@ -66,8 +50,3 @@ class TemplateByCode(MethodView):
         if found is None:
             abort(404, message=f"industry {code!r} has no template {template!r}")
         return Response(found.text, mimetype="application/yaml")
-
-
-document_errors(blp, Industries.get, 401)
-document_errors(blp, IndustryByCode.get, 401, 404)
-document_errors(blp, TemplateByCode.get, 401, 404)

@@ -1,14 +1,14 @@
 """API keys of the calling tenant: list, create, change role, revoke (admins only)."""
 
 from flask.views import MethodView
-from flask_smorest import abort
 
-from core.operations import base, keys
 from core.api.auth import principal, tenant_required
-from core.api.common import MAX_ID, Blueprint, document_errors
+from core.api.blueprint import Blueprint
+from core.api.common import MAX_ID
 from core.api.context import db
 from core.api.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema, KeyUpdateSchema
 from core.db.repositories import ApiKeyRepository
+from core.operations import base, keys
 from core.roles import ADMIN
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys of the calling tenant. Keys are stored hashed and shown once; every change is audited.")
@@ -20,12 +20,14 @@ def _actor():
 
 @blp.route("/keys")
 class Keys(MethodView):
+    @blp.errors(401, 403)
     @tenant_required(role=ADMIN)
     @blp.response(200, KeySchema(many=True))
     def get(self):
         """List this tenant's keys (never their secrets)."""
         return ApiKeyRepository(db()).list(principal().tenant_id)
 
+    @blp.errors(401, 403, 422)
     @tenant_required(role=ADMIN)
     @blp.arguments(KeyCreateSchema)
     @blp.response(201, KeyCreatedSchema)
@@ -37,27 +39,17 @@ class Keys(MethodView):
 
 @blp.route(f"/keys/<int(max={MAX_ID}):key_id>")
 class KeyById(MethodView):
+    @blp.errors(401, 403, 404, 422)
     @tenant_required(role=ADMIN)
     @blp.arguments(KeyUpdateSchema)
     @blp.response(200, KeySchema)
     def patch(self, body, key_id):
         """Change a key's role; takes effect on the key's next request."""
-        try:
-            return keys.change_role(db(), principal().tenant_id, key_id, body["role"], _actor())
-        except base.NotFound as exc:
-            abort(404, message=str(exc))
+        return keys.change_role(db(), principal().tenant_id, key_id, body["role"], _actor())
 
+    @blp.errors(401, 403, 404)
     @tenant_required(role=ADMIN)
     @blp.response(204)
     def delete(self, key_id):
         """Revoke a key of this tenant; it stops working at once."""
-        try:
-            keys.revoke_key(db(), principal().tenant_id, key_id, _actor())
-        except base.NotFound as exc:
-            abort(404, message=str(exc))
-
-
-document_errors(blp, Keys.get, 401, 403)
-document_errors(blp, Keys.post, 401, 403, 422)
-document_errors(blp, KeyById.patch, 401, 403, 404, 422)
-document_errors(blp, KeyById.delete, 401, 403, 404)
+        keys.revoke_key(db(), principal().tenant_id, key_id, _actor())

@@ -1,23 +1,28 @@
-"""Survey responses: bulk JSON ingest, CSV upload, listing. Ingest is all or nothing."""
+"""Survey responses: bulk JSON ingest and CSV upload, all or nothing (listing: listing.py).
 
-from datetime import timedelta
+Both ingest endpoints carry ``@idempotent`` (Idempotency-Key, core.api.idempotent) and
+``@ingest_limited`` (the stricter ingest budget, core.api.ratelimit); their domain errors
+(no configuration yet, an unknown version, a refused batch) are answered by the error map
+(core.api.errors).
+"""
 
-from flask import request
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from core import idempotency
-from core.operations import base, responses
 from core.api.auth import principal, tenant_required
-from core.api.common import Blueprint, document_errors
+from core.api.blueprint import Blueprint
 from core.api.context import db, state
+from core.api.idempotent import idempotent
+from core.api.ratelimit import ingest_limited
 from core.api.responses.schemas import (
     IngestQuerySchema,
     IngestResultSchema,
     IngestSchema,
 )
+from core.operations import responses
 from core.roles import INTEGRATOR
-from core.ingest import BatchError, batch_from_records, read_csv_batch
+from core.ingest import batch_from_records, read_csv_batch
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Survey responses, scored against the configuration version they were collected under.")
 
@@ -30,67 +35,22 @@ CSV_BODY = {
     },
 }
 
-IDEMPOTENCY_KEY = {
-    "in": "header",
-    "name": idempotency.KEY_HEADER,
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": idempotency.KEY_PATTERN},
-    "description": "Makes retries safe: a retry with the same key and the same body (byte for byte, same parameters) gets the first "
-    "result (header `Idempotent-Replayed: true`) and stores nothing twice; the same key with another body is 422; while the "
-    "first request with the key is still running, 409. Keys belong to the tenant and are kept at least 24 h. Failed requests "
-    "are not recorded: a retry after a 4xx runs again. 1-200 printable ASCII characters, e.g. a UUID.",
-}
-REPLAYED = {
-    idempotency.REPLAYED_HEADER: {
-        "description": "`true` when this is the recorded result of an earlier request with the same Idempotency-Key (nothing was stored now).",
-        "schema": {"type": "string", "enum": ["true"]},
-    }
-}
-
 
 def _ingest(batch_of, version):
-    who = principal()
-    try:
-        return responses.ingest(db(), who.tenant_id, batch_of, version)
-    except base.NotFound as exc:
-        if version is None:
-            abort(409, message=str(exc))
-        abort(404, message=str(exc), errors={"version": [str(exc)]})
-    except BatchError as exc:
-        abort(
-            422,
-            message=f"nothing was stored: {exc.total} problem(s) in the batch" + (f" (first {len(exc.errors)} listed)" if exc.total > len(exc.errors) else ""),
-            errors=[e.to_dict() for e in exc.errors],
-        )
+    return responses.ingest(db(), principal().tenant_id, batch_of, version)
 
 
-def _once(endpoint: str, params: str, body: bytes, run):
-    """``run()`` (an ingest), at most once per Idempotency-Key when the request sends one.
+def _csv_bytes() -> bytes:
+    """The CSV: the multipart field ``file`` or the raw body (read once per request)."""
+    if "csm_csv" not in g:
+        upload = request.files.get("file")
+        g.csm_csv = upload.read() if upload is not None else request.get_data(cache=False)
+    return g.csm_csv
 
-    The key's payload hash covers the endpoint, its parameters and the body bytes; see
-    core.idempotency for the claim/record/release protocol.
-    """
-    sent = request.headers.get(idempotency.KEY_HEADER)
-    if sent is None:
-        return run()
-    settings = state().settings
-    try:
-        key = idempotency.validate_key(sent)
-        outcome = idempotency.run_once(
-            db(),
-            principal().tenant_id,
-            key,
-            idempotency.request_hash(endpoint, params, body),
-            lambda: (201, IngestResultSchema().dump(run())),
-            ttl=timedelta(hours=settings["IDEMPOTENCY_TTL_HOURS"]),
-            lease=timedelta(seconds=settings["IDEMPOTENCY_LEASE_SECONDS"]),
-        )
-    except idempotency.IdempotencyError as exc:
-        retry = {"headers": {"Retry-After": "1"}} if exc.status == 409 else {}
-        abort(exc.status, message=exc.message, errors={idempotency.KEY_HEADER: [exc.message]}, **retry)
-    if outcome.replayed:
-        return outcome.body, outcome.status_code, {idempotency.REPLAYED_HEADER: "true"}
-    return outcome.body, outcome.status_code
+
+def _csv_payload(_view, query) -> tuple[str, bytes]:
+    """A CSV request's identity: its version and the file's bytes, however they were sent."""
+    return str(query.get("version", "")), _csv_bytes()
 
 
 def _check_size(n: int):
@@ -101,36 +61,30 @@ def _check_size(n: int):
 
 @blp.route("/responses")
 class Responses(MethodView):
+    @blp.errors(401, 403, 404, 409, 413, 422)
+    @ingest_limited
     @tenant_required(role=INTEGRATOR)
     @blp.arguments(IngestSchema)
-    @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @blp.response(201, IngestResultSchema, headers=REPLAYED)
+    @idempotent
+    @blp.response(201, IngestResultSchema)
     def post(self, body):
         """Ingest up to 10,000 responses as JSON; every problem is reported by row and field and nothing is stored unless all are valid."""
         items = body["responses"]
         _check_size(len(items))
-        return _once("POST /responses", "", request.get_data(), lambda: _ingest(lambda iset: batch_from_records(items, iset), body.get("version")))
+        return _ingest(lambda iset: batch_from_records(items, iset), body.get("version"))
 
 
 @blp.route("/responses/csv")
 class ResponsesCsv(MethodView):
+    @blp.errors(401, 403, 404, 409, 413, 422)
+    @ingest_limited
     @tenant_required(role=INTEGRATOR)
     @blp.arguments(IngestQuerySchema, location="query")
-    @blp.doc(requestBody=CSV_BODY, parameters=[IDEMPOTENCY_KEY])
-    @blp.response(201, IngestResultSchema, headers=REPLAYED)
+    @blp.doc(requestBody=CSV_BODY)
+    @idempotent(payload=_csv_payload)
+    @blp.response(201, IngestResultSchema)
     def post(self, query):
         """Upload responses as CSV (all or nothing); errors name the data row (0 = first row after the header) and column."""
-        upload = request.files.get("file")
-        data = upload.read() if upload is not None else request.get_data(cache=False)
-
+        data = _csv_bytes()
         max_rows = state().settings["MAX_BATCH"]  # read_csv_batch refuses more rows than this
-        return _once(
-            "POST /responses/csv",
-            str(query.get("version", "")),
-            data,
-            lambda: _ingest(lambda iset: read_csv_batch(data, iset, max_rows=max_rows), query.get("version")),
-        )
-
-
-document_errors(blp, Responses.post, 401, 403, 404, 409, 413, 422)
-document_errors(blp, ResponsesCsv.post, 401, 403, 404, 409, 413, 422)
+        return _ingest(lambda iset: read_csv_batch(data, iset, max_rows=max_rows), query.get("version"))

@@ -21,7 +21,8 @@ class ResponseItemSchema(Schema):
 
 class ItemList(fields.List):
     """A JSON array passed through as is: its items are validated together, in bulk, by
-    core.ingest (a per-item marshmallow pass would cost more than storing them)."""
+    core.ingest (a per-item marshmallow pass would cost more than storing them). The item
+    field only documents their shape."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list):
@@ -32,7 +33,7 @@ class ItemList(fields.List):
 class IngestSchema(Schema):
     version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version the answers were collected under; default the latest."})
     responses = ItemList(
-        fields.Dict(),
+        fields.Nested(ResponseItemSchema),
         required=True,
         validate=validate.Length(min=1),
         metadata={"description": "Up to 10,000 responses; items have the shape of ResponseItem."},
@@ -60,6 +61,6 @@ class StoredResponseSchema(Schema):
     touchpoint = fields.String(allow_none=True)
     collected_at = fields.DateTime()
     version = fields.Integer()
-    attributes = fields.Dict()
-    answers = fields.Dict()
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "Attribute name → value as sent (null where a CSV row left it empty)."})
+    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "Question code → canonical answer: option code, number or text."})
     created_at = fields.DateTime(metadata={"description": "When it was stored."})

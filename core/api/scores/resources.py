@@ -1,14 +1,14 @@
 """Scores: the CSI, node scores, touchpoints and breakdowns of the stored responses."""
 
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.operations import base, reports
 from core.api.auth import principal, tenant_required
-from core.api.common import MAX_ID, Blueprint, UtcDateTime, document_errors
+from core.api.blueprint import Blueprint
+from core.api.common import MAX_ID, UtcDateTime
 from core.api.context import db
-from core.scoring import ScoringInputError
+from core.api.scores.schemas import ScoreResultSchema
+from core.operations import reports
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfaction index (CSI), node and touchpoint scores, breakdowns.")
 
@@ -29,20 +29,9 @@ class ScoreQuerySchema(Schema):
             raise ValidationError("`from` must be before `to`", "to")
 
 
-class ScoreResultSchema(Schema):
-    version = fields.Integer()
-    indicator_set = fields.String()
-    csi = fields.Float(allow_none=True)
-    n = fields.Integer()
-    margin_of_error = fields.Float(allow_none=True)
-    nodes = fields.Dict()
-    touchpoints = fields.Dict()
-    group_by = fields.List(fields.String())
-    groups = fields.Dict()
-
-
 @blp.route("/scores")
 class Scores(MethodView):
+    @blp.errors(401, 404, 422)
     @tenant_required
     @blp.arguments(ScoreQuerySchema, location="query")
     @blp.response(200, ScoreResultSchema)
@@ -50,12 +39,4 @@ class Scores(MethodView):
         """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
         period = query.get("period") or ("month" if "period" in by else None)
-        try:
-            return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)
-        except base.NotFound as exc:
-            abort(404, message=str(exc))
-        except ScoringInputError as exc:
-            abort(422, message=str(exc), errors={"by": [str(exc)]})
-
-
-document_errors(blp, Scores.get, 401, 404, 422)
+        return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)

@@ -8,12 +8,10 @@ import tempfile
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import abort
 from werkzeug.wsgi import wrap_file
 
-from core.operations import base, erasure, export, tenants
 from core.api.auth import operator_required, principal, tenant_required
-from core.api.common import Blueprint, document_errors
+from core.api.blueprint import Blueprint
 from core.api.context import db
 from core.api.tenants.schemas import (
     TenantCreatedSchema,
@@ -22,11 +20,9 @@ from core.api.tenants.schemas import (
     TenantSchema,
 )
 from core.db.base import utcnow
-from core.db.errors import InvalidSlug, SlugTaken
 from core.db.repositories import TenantRepository
-from core.db.repositories.tenants import SLUG_PATTERN
-from core.db.tenancy import bind_tenant
 from core.export import archive_name
+from core.operations import base, erasure, export, tenants
 from core.roles import ADMIN
 
 blp = Blueprint("tenants", __name__, url_prefix="/api/v1", description="Tenants: created by the platform operator, each with its first admin key.")
@@ -36,28 +32,18 @@ blp = Blueprint("tenants", __name__, url_prefix="/api/v1", description="Tenants:
 EXPORT_IN_MEMORY_BYTES = 32 * 1024 * 1024
 
 
-def _delete(tenant_id: int, confirm: str, actor: base.Actor) -> None:
-    try:
-        erasure.delete_tenant(db(), tenant_id, confirm, actor)
-    except erasure.ConfirmationMismatch as exc:
-        abort(422, message=str(exc), errors={"json": {"confirm": ["must be the slug of the tenant being deleted"]}})
-
-
 @blp.route("/tenants")
 class Tenants(MethodView):
+    @blp.errors(401, 403, 409, 422)
     @operator_required
     @blp.arguments(TenantCreateSchema)
     @blp.response(201, TenantCreatedSchema)
     def post(self, body):
         """Create a tenant and its first admin API key (operator key required)."""
-        try:
-            tenant, key, plaintext = tenants.create_tenant(db(), body["slug"], body["name"], actor=base.OPERATOR)
-        except SlugTaken:
-            abort(409, message=f"a tenant with slug {body['slug']!r} already exists", errors={"slug": ["already taken"]})
-        except InvalidSlug as exc:
-            abort(422, message=str(exc), errors={"slug": [str(exc)]})
+        tenant, key, plaintext = tenants.create_tenant(db(), body["slug"], body["name"], actor=base.OPERATOR)
         return {"tenant": tenant, "key": key, "api_key": plaintext}
 
+    @blp.errors(401, 403)
     @operator_required
     @blp.response(200, TenantSchema(many=True))
     def get(self):
@@ -65,33 +51,28 @@ class Tenants(MethodView):
         return TenantRepository(db()).list()
 
 
-document_errors(blp, Tenants.post, 401, 403, 409, 422)
-document_errors(blp, Tenants.get, 401, 403)
-
-
 @blp.route("/tenant")
 class CurrentTenant(MethodView):
+    @blp.errors(401)
     @tenant_required
     @blp.response(200, TenantSchema)
     def get(self):
         """The tenant the calling key belongs to."""
         return TenantRepository(db()).get(principal().tenant_id)
 
+    @blp.errors(401, 403, 422)
     @tenant_required(role=ADMIN)
     @blp.arguments(TenantDeleteSchema)
     @blp.response(204)
     def delete(self, body):
         """Delete this tenant and all its data, irreversibly (admin key; confirm with the slug). Export it first."""
         who = principal()
-        _delete(who.tenant_id, body["confirm"], base.Actor.key(who.key_id))
-
-
-document_errors(blp, CurrentTenant.get, 401)
-document_errors(blp, CurrentTenant.delete, 401, 403, 422)
+        erasure.delete_tenant(db(), who.tenant_id, body["confirm"], base.Actor.key(who.key_id))
 
 
 @blp.route("/tenant/export")
 class TenantExport(MethodView):
+    @blp.errors(401, 403)
     @tenant_required(role=ADMIN)
     @blp.response(
         200,
@@ -121,22 +102,13 @@ class TenantExport(MethodView):
         return response
 
 
-document_errors(blp, TenantExport.get, 401, 403)
-
-
 @blp.route("/tenants/<slug>")
 class TenantBySlug(MethodView):
+    @blp.errors(401, 403, 404, 422)
     @operator_required
     @blp.arguments(TenantDeleteSchema)
     @blp.response(204)
     def delete(self, body, slug):
         """Delete a tenant and all its data, irreversibly (operator key; confirm with the slug)."""
-        # A string that cannot be a slug (NUL, which PostgreSQL refuses, ...) names no tenant.
-        tenant = TenantRepository(db()).get_by_slug(slug) if SLUG_PATTERN.fullmatch(slug) else None
-        if tenant is None:
-            abort(404, message=f"no tenant {slug!r}")
-        bind_tenant(db(), tenant.id)  # the operator acts for this tenant from here on
-        _delete(tenant.id, body["confirm"], base.OPERATOR)
-
-
-document_errors(blp, TenantBySlug.delete, 401, 403, 404, 422)
+        tenant = tenants.act_for(db(), slug)
+        erasure.delete_tenant(db(), tenant.id, body["confirm"], base.OPERATOR)

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,16 @@ def to_config_version(row: ConfigVersionRow) -> ConfigVersion:
     )
 
 
+# How many numbers a writer proposes before giving up with ConfigVersionConflict (the API
+# answers 409 with Retry-After). Writers of one tenant are serialised (below), so a
+# proposal only collides with a version written around that lock; each lost attempt means
+# such a version was committed meanwhile.
+VERSION_ATTEMPTS = 5
+# PostgreSQL advisory-lock key space of version numbering: (this, tenant id). The
+# two-integer form never meets the one-bigint keys used elsewhere (core.db.login_roles).
+_NUMBERING_LOCK_SPACE = 0x63736D_02
+
+
 class ConfigVersionRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -52,15 +62,21 @@ class ConfigVersionRepository:
     ) -> ConfigVersion:
         """Store the next version (highest so far + 1) for this tenant.
 
-        Two writers can read the same highest number; the unique (tenant_id, version) lets
-        only one win. The loser retries once with a fresh number inside a savepoint (so the
-        caller's transaction survives), then gives up with ConfigVersionConflict.
+        Writers of one tenant take turns: on SQLite every writer queues for the database's
+        write lock (BEGIN IMMEDIATE), on PostgreSQL for a transaction-scoped advisory lock
+        of the tenant, held until commit; so each reads the number its predecessor wrote
+        and concurrent uploads are numbered one after the other. Should two writers still
+        propose the same number (a version written without the lock), the unique
+        (tenant_id, version) lets only one win: the loser retries with a fresh number, each
+        attempt inside a savepoint (so the caller's transaction survives), up to
+        VERSION_ATTEMPTS times, then gives up with ConfigVersionConflict.
         """
         if created_by_key_id is not None:
             self._check_key(tenant_id, created_by_key_id)
+        self._take_turn(tenant_id)
         text = json.dumps(document, ensure_ascii=False, sort_keys=True)
         digest = checksum(yaml_text)
-        for attempt in (1, 2):
+        for attempt in range(1, VERSION_ATTEMPTS + 1):
             version = self._next_version(tenant_id)
             row = ConfigVersionRow(
                 tenant_id=tenant_id,
@@ -78,12 +94,18 @@ class ConfigVersionRepository:
             except IntegrityError as exc:
                 if not self._number_taken(tenant_id, version):
                     raise  # not a race: e.g. an unknown tenant or key id
-                if attempt == 2:
+                if attempt == VERSION_ATTEMPTS:
                     raise ConfigVersionConflict(
-                        f"version {version} of tenant {tenant_id} was taken concurrently "
-                        "twice; try again"
+                        f"concurrent uploads took the next configuration version number {attempt} times "
+                        f"in a row (last: {version}); nothing was stored, try again"
                     ) from exc
         raise AssertionError("unreachable")
+
+    def _take_turn(self, tenant_id: int) -> None:
+        """PostgreSQL: wait for the tenant's numbering lock (released when the transaction
+        ends). Readers are not blocked; writers of other tenants neither."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:space, :tenant)"), {"space": _NUMBERING_LOCK_SPACE, "tenant": tenant_id})
 
     def _check_key(self, tenant_id: int, key_id: int) -> None:
         """The author must be a key of the same tenant (the FK alone allows any tenant's)."""
