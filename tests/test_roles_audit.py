@@ -20,6 +20,8 @@ ENDPOINTS = [
     ("get", "/api/v1/config/versions", None, "viewer"),
     ("get", "/api/v1/config/versions/1", None, "viewer"),
     ("get", "/api/v1/scores", None, "viewer"),
+    ("get", "/api/v1/tenant/plugins", None, "viewer"),
+    ("get", "/api/v1/tenant/capabilities", None, "viewer"),
     ("post", "/api/v1/config/validate", "yaml", "integrator"),
     ("post", "/api/v1/responses", "responses", "integrator"),
     ("post", "/api/v1/responses/csv", "csv", "integrator"),
@@ -27,6 +29,7 @@ ENDPOINTS = [
     ("get", "/api/v1/keys", None, "admin"),
     ("post", "/api/v1/keys", "key", "admin"),
     ("get", "/api/v1/audit", None, "admin"),
+    ("put", "/api/v1/tenant/plugins/retail", None, "admin"),
 ]
 RANK = {"viewer": 0, "integrator": 1, "admin": 2}
 

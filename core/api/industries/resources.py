@@ -1,5 +1,7 @@
 """Industries the installed plugins provide, with their catalogues and templates."""
 
+from dataclasses import asdict
+
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
@@ -8,6 +10,7 @@ from marshmallow import Schema, fields
 from core.api.auth import tenant_required
 from core.api.common import Blueprint, document_errors
 from core.api.context import state
+from core.plugins import plugin_ref
 
 blp = Blueprint("industries", __name__, url_prefix="/api/v1", description="Industry plugins: touchpoints, templates, scales, KPIs, rules and service tiers.")
 
@@ -18,6 +21,7 @@ class IndustrySchema(Schema):
     name_zh = fields.String()
     description = fields.String()
     source = fields.String()
+    plugin = fields.Dict(metadata={"description": "The plugin providing it: name and version."})
 
 
 class CatalogueSchema(IndustrySchema):
@@ -42,7 +46,8 @@ class Industries(MethodView):
     @blp.response(200, IndustrySchema(many=True))
     def get(self):
         """List the industries of all installed plugins."""
-        return list(state().registry.industries().values())
+        registry = state().registry
+        return [{**asdict(ind), "plugin": plugin_ref(registry.industry_plugin(code))} for code, ind in registry.industries().items()]
 
 
 @blp.route("/industries/<code>")
