@@ -121,28 +121,35 @@ def test_hook_csm_kpis_second_plugin_can_add_kpis_to_an_existing_industry():
     assert [k["code"] for k in registry.catalogue("retail")["kpis"]] == ["basket_size"]
 
 
-def test_hook_csm_expectation_rules_and_csm_service_tiers_ordered_by_rank():
-    class Ladder:
-        csm_plugin_info = info("ladder")
+class Diner:
+    """A test industry with one time-limit rule and two service tiers given out of order."""
 
-        @hookimpl
-        def csm_industries(self):
-            return [Industry(code="diner", name="Diner", source="test")]
+    csm_plugin_info = PluginInfo(name="diner", version="1.0", core=">=0.1")
 
-        @hookimpl
-        def csm_expectation_rules(self, industry):
-            rule = Rule(code="no_dish_10", name="No dish after 10 min", kind="time_limit", params={"minutes": 10}, source="test")
-            return [rule] if industry == "diner" else []
+    @hookimpl
+    def csm_industries(self):
+        return [Industry(code="diner", name="Diner", source="test")]
 
-        @hookimpl
-        def csm_service_tiers(self, industry):
-            if industry != "diner":
-                return []
-            return [ServiceTier(code="gold", name="Gold", rank=2, source="test"), ServiceTier(code="basic", name="Basic", rank=1, source="test")]
+    @hookimpl
+    def csm_expectation_rules(self, industry):
+        rule = Rule(code="no_dish_10", name="No dish after 10 min", kind="time_limit", params={"minutes": 10}, source="test")
+        return [rule] if industry == "diner" else []
 
-    catalogue = registry_with(Ladder()).catalogue("diner")
-    assert [(r["code"], r["params"]) for r in catalogue["expectation_rules"]] == [("no_dish_10", {"minutes": 10})]
-    assert [t["code"] for t in catalogue["service_tiers"]] == ["basic", "gold"]
+    @hookimpl
+    def csm_service_tiers(self, industry):
+        if industry != "diner":
+            return []
+        return [ServiceTier(code="gold", name="Gold", rank=2, source="test"), ServiceTier(code="basic", name="Basic", rank=1, source="test")]
+
+
+def test_hook_csm_expectation_rules_carry_their_params_as_data():
+    catalogue = registry_with(Diner()).catalogue("diner")
+    assert [(r["code"], r["kind"], r["params"]) for r in catalogue["expectation_rules"]] == [("no_dish_10", "time_limit", {"minutes": 10})]
+    assert registry_with(Diner()).catalogue("retail")["expectation_rules"] == []  # the source gives retail none
+
+
+def test_hook_csm_service_tiers_are_ordered_by_rank():
+    assert [t["code"] for t in registry_with(Diner()).catalogue("diner")["service_tiers"]] == ["basic", "gold"]
 
 
 def test_hook_csm_touchpoints_hookimpl_may_take_fewer_arguments_than_its_spec():
