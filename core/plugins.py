@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import threading
 from collections import OrderedDict
 from dataclasses import asdict
 from typing import Any, Callable, Iterable, Iterator
@@ -133,6 +134,7 @@ class IndustryRegistry:
         self.installed = PluginSet(pm, frozenset(self.plugins))
         self.installed.check()
         self._sets: OrderedDict[frozenset[str], PluginSet] = OrderedDict()
+        self._sets_lock = threading.Lock()  # requests of several threads share the registry
 
     # --- plugins ------------------------------------------------------------------------
 
@@ -149,14 +151,15 @@ class IndustryRegistry:
         """The PluginSet of the built-in plugin and ``enabled`` (names not installed are
         ignored), shared by every tenant with the same plugins."""
         key = frozenset(name for name in enabled if name in self.plugins) | {BUILTIN}
-        found = self._sets.get(key)
-        if found is None:
-            found = self._sets[key] = PluginSet(self.pm, key)
-            while len(self._sets) > PLUGIN_SET_CACHE:
-                self._sets.popitem(last=False)
-        else:
-            self._sets.move_to_end(key)
-        return found
+        with self._sets_lock:
+            found = self._sets.get(key)
+            if found is None:
+                found = self._sets[key] = PluginSet(self.pm, key)
+                while len(self._sets) > PLUGIN_SET_CACHE:
+                    self._sets.popitem(last=False)
+            else:
+                self._sets.move_to_end(key)
+            return found
 
     # --- per tenant: what the tenant's enabled plugins register -------------------------
 

@@ -81,10 +81,13 @@ class PluginSet:
         self.names = frozenset(names) | {BUILTIN}
         self._removed = [plugin for name, plugin in pm.list_name_plugin() if name not in self.names]
         self._scales: dict[tuple[str, ...], dict[str, Scale]] = {}
+        self._callers: dict[str, pluggy.HookCaller] = {}
 
     def hook(self, name: str) -> pluggy.HookCaller:
         """The hook ``name`` as these plugins answer it (a pluggy subset hook caller)."""
-        return self.pm.subset_hook_caller(name, self._removed)
+        if name not in self._callers:
+            self._callers[name] = self.pm.subset_hook_caller(name, self._removed)
+        return self._callers[name]
 
     def check(self) -> None:
         for attr in ("industries", "generic_scales", "expression_functions", "case_types", "event_types", "analysis_methods"):
