@@ -18,7 +18,7 @@ from core.model.standard_scales import SAT5, STANDARD_SCALES
 from core.plugins import IndustryRegistry, PluginLoadError, get_plugin_manager
 from tests import sample_plugins
 from tests.conftest import STORE_YAML
-from tests.sample_plugins import SAT5_YES_NO, Analysis, Clock, Sat5, Service
+from tests.sample_plugins import SAT5_YES_NO, Analysis, Sat5, Service
 
 T0 = "2026-01-15T10:00:00Z"
 
