@@ -1,9 +1,11 @@
 """Industry catalogues written as YAML, and the plugin class that serves them.
 
 Plugin authors keep their facts as data: ``industry.yaml`` (the industry, touchpoints,
-KPIs, rules, tiers, factors, respondent attributes) and ``templates/*.yaml`` (indicator
-sets in the tenant format). ``CataloguePlugin(folder)`` implements every hook from those
-files, so a plugin's ``__init__.py`` is one line. Every entry must name its ``source``.
+KPIs, rules, tiers, factors, respondent attributes, service case and event types) and
+``templates/*.yaml`` (indicator sets in the tenant format). ``CataloguePlugin(folder,
+info)`` implements the catalogue hooks and the case and event type registrations from
+those files, so a plugin's ``__init__.py`` is a few lines. Every entry must name its
+``source``.
 The folder is read once, on first use, and validated with the same precise errors tenants
 get (file, line, path).
 """
@@ -22,10 +24,14 @@ from core.hookspecs import hookimpl
 from core.model import (
     KPI,
     AttributeValue,
+    CaseType,
+    EventType,
     Factor,
     IndicatorTemplate,
     Industry,
     ModelError,
+    Param,
+    PluginInfo,
     RespondentAttribute,
     Rule,
     Scale,
@@ -89,6 +95,21 @@ class _FactorSchema(_Named):
     pass
 
 
+class _CaseTypeSchema(_Named):
+    default_time_limit_hours = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class _PayloadFieldSchema(_S):
+    name = fields.String(required=True)
+    type = fields.String(load_default="any")
+    description = fields.String(load_default="")
+    required = fields.Boolean(load_default=True)
+
+
+class _EventTypeSchema(_Named):
+    payload = fields.List(fields.Nested(_PayloadFieldSchema), load_default=list)
+
+
 class _IndustryFileSchema(_S):
     industry = fields.Nested(_Named, required=True)
     touchpoints = fields.List(fields.Nested(_StageSchema), load_default=list)
@@ -97,6 +118,8 @@ class _IndustryFileSchema(_S):
     service_tiers = fields.List(fields.Nested(_TierSchema), load_default=list)
     factors = fields.List(fields.Nested(_FactorSchema), load_default=list)
     respondent_attributes = fields.List(fields.Nested(_AttributeSchema), load_default=list)
+    case_types = fields.List(fields.Nested(_CaseTypeSchema), load_default=list)
+    event_types = fields.List(fields.Nested(_EventTypeSchema), load_default=list)
 
 
 class IndustryCatalogue:
@@ -117,13 +140,13 @@ class IndustryCatalogue:
             name_zh=ind["name_zh"],
             description=ind["description"],
             source=ind["source"],
-            factors=tuple(Factor(f["code"], f["name"], f["name_zh"], f["source"]) for f in data["factors"]),
+            factors=tuple(Factor(code=f["code"], name=f["name"], name_zh=f["name_zh"], source=f["source"]) for f in data["factors"]),
             respondent_attributes=tuple(
                 RespondentAttribute(
                     code=a["code"],
                     name=a["name"],
                     name_zh=a["name_zh"],
-                    values=tuple(AttributeValue(v["code"], v["name"], v["name_zh"]) for v in a["values"]),
+                    values=tuple(AttributeValue(code=v["code"], name=v["name"], name_zh=v["name_zh"]) for v in a["values"]),
                     source=a["source"],
                 )
                 for a in data["respondent_attributes"]
@@ -137,7 +160,8 @@ class IndustryCatalogue:
                 name_zh=s["name_zh"],
                 source=s["source"],
                 touchpoints=tuple(
-                    Touchpoint(t["code"], t["name"], t["name_zh"], s["code"], t["description"], t["source"]) for t in s["touchpoints"]
+                    Touchpoint(code=t["code"], name=t["name"], name_zh=t["name_zh"], stage=s["code"], description=t["description"], source=t["source"])
+                    for t in s["touchpoints"]
                 ),
             )
             for s in data["touchpoints"]
@@ -146,15 +170,27 @@ class IndustryCatalogue:
             TouchpointCatalogue(code, self.stages)
         except ModelError as exc:
             raise ConfigError([doc.issue(("touchpoints",) + exc.path[1:], exc.message)]) from None
-        self.kpis = tuple(
-            KPI(k["code"], k["name"], k["name_zh"], k["unit"], k["direction"], k["description"], k["source"], k["params"]) for k in data["kpis"]
-        )
-        self.rules = tuple(Rule(r["code"], r["name"], r["name_zh"], r["kind"], r["description"], r["source"], r["params"]) for r in data["rules"])
-        self.service_tiers = tuple(
-            ServiceTier(t["code"], t["name"], t["name_zh"], t["rank"], tuple(t["services"]), t["description"], t["source"])
-            for t in data["service_tiers"]
-        )
+        self.kpis = tuple(KPI(**k) for k in data["kpis"])
+        self.rules = tuple(Rule(**r) for r in data["rules"])
+        self.service_tiers = tuple(ServiceTier(**{**t, "services": tuple(t["services"])}) for t in data["service_tiers"])
+        self.case_types, self.event_types = self._registrations(doc, data)
         self.templates, self.scales = self._load_templates()
+
+    def _registrations(self, doc, data) -> tuple[tuple[CaseType, ...], tuple[EventType, ...]]:
+        """Case and event types; whatever the model refuses is reported with file, line and path."""
+
+        def build(path: tuple, make, **values):
+            try:
+                return make(**values)
+            except ModelError as exc:
+                raise ConfigError([doc.issue(path + exc.path, exc.message)]) from None
+
+        cases = tuple(build(("case_types", i), CaseType, **c) for i, c in enumerate(data["case_types"]))
+        events = []
+        for i, e in enumerate(data["event_types"]):
+            payload = tuple(build(("event_types", i, "payload", j), Param, **f) for j, f in enumerate(e["payload"]))
+            events.append(build(("event_types", i), EventType, **{**e, "payload": payload}))
+        return cases, tuple(events)
 
     def _load_templates(self) -> tuple[tuple[IndicatorTemplate, ...], tuple[Scale, ...]]:
         templates: list[IndicatorTemplate] = []
@@ -182,10 +218,16 @@ class IndustryCatalogue:
 
 
 class CataloguePlugin:
-    """A plugin whose every hook answers from one industry folder of YAML files."""
+    """A plugin whose catalogue hooks (and case and event types) answer from one industry
+    folder of YAML files. ``info`` is its metadata (see ``core.model.PluginInfo``); a
+    plugin without it is refused when loaded."""
 
-    def __init__(self, folder: Path | str):
+    def __init__(self, folder: Path | str, info: PluginInfo | None = None):
         self.folder = Path(folder)
+        self.csm_plugin_info = info
+
+    def __repr__(self) -> str:
+        return f"CataloguePlugin({str(self.folder)!r})"
 
     @functools.cached_property
     def catalogue(self) -> IndustryCatalogue:
@@ -221,6 +263,14 @@ class CataloguePlugin:
     @hookimpl
     def csm_service_tiers(self, industry):
         return list(self.catalogue.service_tiers) if self._mine(industry) else []
+
+    @hookimpl
+    def csm_register_case_types(self):
+        return list(self.catalogue.case_types)
+
+    @hookimpl
+    def csm_register_event_types(self):
+        return list(self.catalogue.event_types)
 
 
 def template_text(template: IndicatorTemplate) -> TemplateText:

@@ -6,6 +6,7 @@ from ``core.operations.export_tenant``, which reads it through the repositories.
     manifest.json                 format, counts, sha256 and size of every other file
     tenant.json                   id, slug, name, created_at
     api_keys.json                 key metadata (id, name, prefix, role, dates); no hashes
+    tenant_plugins.json           the plugins the tenant enabled: name, when, by which key
     config_versions/index.json    one entry per version: number, indicator set, checksum, dates
     config_versions/vN.yaml       version N exactly as uploaded
     config_versions/vN.resolved.json   version N resolved (template merged, weights filled in)

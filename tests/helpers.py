@@ -84,6 +84,9 @@ class TenantHandle:
     def post(self, url, **kw):
         return self.client.post(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
+    def put(self, url, **kw):
+        return self.client.put(url, headers=self.headers, **kw)
+
     def delete(self, url, **kw):
         return self.client.delete(url, headers=self.headers, **kw)
 

@@ -9,9 +9,9 @@ from sqlalchemy import inspect, make_url, text
 from core.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from core.db.base import Base
 
-APP_TABLES = {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys"}
+APP_TABLES = {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins"}
 # the newest migration; bump it with every new revision
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _tables(url: str) -> set[str]:
@@ -76,6 +76,9 @@ def test_constraint_names_follow_the_convention(engine):
     assert {i["name"] for i in inspector.get_indexes("responses")} >= {
         "ix_responses_tenant_id_version_collected_at"
     }
+    assert {u["name"] for u in inspector.get_unique_constraints("tenant_plugins")} == {"uq_tenant_plugins_tenant_id_plugin"}
+    plugin_fks = {fk["name"]: fk["options"].get("ondelete") for fk in inspector.get_foreign_keys("tenant_plugins")}
+    assert plugin_fks == {"fk_tenant_plugins_tenant_id_tenants": "CASCADE", "fk_tenant_plugins_enabled_by_key_id_api_keys": "SET NULL"}
     fks = {fk["name"]: fk for fk in inspector.get_foreign_keys("responses")}
     assert fks["fk_responses_tenant_id_tenants"]["options"].get("ondelete") == "CASCADE"
     version_fks = {fk["name"]: fk for fk in inspector.get_foreign_keys("config_versions")}

@@ -50,6 +50,7 @@ EXPECTED_FILES = {
     "manifest.json",
     "tenant.json",
     "api_keys.json",
+    "tenant_plugins.json",
     "config_versions/index.json",
     "config_versions/v1.yaml",
     "config_versions/v1.resolved.json",
@@ -59,13 +60,13 @@ EXPECTED_FILES = {
     "responses/v2.csv",
     "audit_events.jsonl",
 }
-TENANT_TABLES = {"api_keys", "config_versions", "responses", "audit_events", "idempotency_keys"}
+TENANT_TABLES = {"api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins"}
 
 
 def populate(make_tenant, engine):
     """acme: 2 versions (uploaded by different admin keys), responses under both, a viewer
-    key and a revoked integrator key, an idempotency key; beta: its own version, response
-    and idempotency key. Returns the two TenantHandles."""
+    key and a revoked integrator key, an idempotency key, an enabled plugin; beta: its own
+    version, response, idempotency key and plugin. Returns the two TenantHandles."""
     acme, beta = make_tenant("acme"), make_tenant("beta")
     acme.upload()
     assert acme.post("/api/v1/responses", json={"responses": TWO}).status_code == 201
@@ -78,6 +79,8 @@ def populate(make_tenant, engine):
     assert acme.delete(f"/api/v1/keys/{integrator}").status_code == 204
     beta.upload()
     assert beta.post("/api/v1/responses", json={"responses": BETA}).status_code == 201
+    for t in (acme, beta):
+        assert t.put("/api/v1/tenant/plugins/retail").status_code == 200
     later = datetime.now(timezone.utc) + timedelta(hours=24)
     with engine.begin() as connection:
         for t in (acme, beta):
@@ -117,8 +120,8 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine):
     # The manifest's counts are the rows of each table (read after the export, whose own
     # audit event is part of the archive), and its checksums are those of the files.
     in_db = counts(engine, acme.id)
-    assert manifest["counts"] == {k: in_db[k] for k in ("api_keys", "config_versions", "responses", "audit_events")}
-    assert manifest["counts"] == {"api_keys": 4, "config_versions": 2, "responses": 4, "audit_events": in_db["audit_events"]}
+    assert manifest["counts"] == {k: in_db[k] for k in ("api_keys", "tenant_plugins", "config_versions", "responses", "audit_events")}
+    assert manifest["counts"] == {"api_keys": 4, "tenant_plugins": 1, "config_versions": 2, "responses": 4, "audit_events": in_db["audit_events"]}
     assert manifest["responses_by_version"] == {"1": 2, "2": 2}
     assert set(manifest["files"]) == EXPECTED_FILES - {"manifest.json"}
     for name, entry in manifest["files"].items():
@@ -131,6 +134,8 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine):
     assert sorted(k["role"] for k in keys) == ["admin", "admin", "integrator", "viewer"]
     assert set(keys[0]) == {"id", "name", "prefix", "role", "created_at", "expires_at", "revoked_at"}
     assert [k["name"] for k in keys if k["revoked_at"]] == ["old feed"]
+    [plugin] = json.loads(files["tenant_plugins.json"])
+    assert plugin["plugin"] == "retail" and plugin["enabled_by_key_id"] == keys[0]["id"] and set(plugin) == {"plugin", "enabled_at", "enabled_by_key_id"}
     assert files["config_versions/v1.yaml"].decode() == STORE_YAML
     assert files["config_versions/v2.yaml"].decode() == V2_YAML
     resolved = acme.get("/api/v1/config/versions/2").json
@@ -192,8 +197,8 @@ def test_exported_responses_reimport_and_score_identically(make_tenant, engine, 
 def test_only_admins_export(make_tenant, client):
     acme = make_tenant("acme")
     empty = open_archive(acme.get("/api/v1/tenant/export"))  # before any configuration or response
-    assert set(empty.namelist()) == {"manifest.json", "tenant.json", "api_keys.json", "config_versions/index.json", "audit_events.jsonl"}
-    assert json.loads(empty.read("manifest.json"))["counts"] == {"api_keys": 1, "config_versions": 0, "responses": 0, "audit_events": 3}
+    assert set(empty.namelist()) == {"manifest.json", "tenant.json", "api_keys.json", "tenant_plugins.json", "config_versions/index.json", "audit_events.jsonl"}
+    assert json.loads(empty.read("manifest.json"))["counts"] == {"api_keys": 1, "tenant_plugins": 0, "config_versions": 0, "responses": 0, "audit_events": 3}
     acme.upload()
     for role in ("viewer", "integrator"):
         key = acme.post("/api/v1/keys", json={"name": role, "role": role}).json["api_key"]
@@ -235,7 +240,7 @@ def test_delete_removes_every_row_of_the_tenant_and_nothing_else(make_tenant, en
     [record] = [r for r in caplog.records if r.name == "csm.erasure"]
     message = record.getMessage()
     assert f"'acme' (id {acme.id}) deleted by key " in message
-    assert "responses=4" in message and "config_versions=2" in message and "idempotency_keys=1" in message
+    assert "responses=4" in message and "config_versions=2" in message and "idempotency_keys=1" in message and "tenant_plugins=1" in message
 
 
 def test_operator_deletes_a_tenant_by_slug(make_tenant, engine, client):

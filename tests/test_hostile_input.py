@@ -635,7 +635,7 @@ def test_no_payload_gets_a_500_from_any_operation(acme):
     t = acme
     template = t.get("/api/v1/industries/retail").json["templates"][0]["code"]
     spare = t.post("/api/v1/keys", json={"name": "to be revoked"}).json["key"]["id"]
-    fill = {"version": "1", "key_id": str(spare), "code": "retail", "template": template, "slug": "acme"}
+    fill = {"version": "1", "key_id": str(spare), "code": "retail", "template": template, "slug": "acme", "name": "retail"}
     spec = t.client.get("/openapi.json").json
     operations = sorted(set(_operations(spec, fill)))
     assert len(operations) >= 20

@@ -31,6 +31,7 @@ from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth
 SECRET = "victim-secret"
 VICTIM, MALLORY = "victim-tenant", "mallory-tenant"
 NOWHERE = 2_000_000_000  # an id or number no tenant has
+PLUGIN, NO_PLUGIN = "retail", "no-such-plugin"  # the victim enables PLUGIN; nobody has NO_PLUGIN
 
 
 def answers(n: int, prefix: str, segment: str) -> list[dict]:
@@ -47,7 +48,7 @@ def answers(n: int, prefix: str, segment: str) -> list[dict]:
 
 def build_victim(t) -> dict:
     """Three configuration versions (2 and 3 exist only here), responses under 2 and 3,
-    an integrator key, an Idempotency-Key; every stored text carries SECRET."""
+    an integrator key, an Idempotency-Key, an enabled plugin; every stored text carries SECRET."""
     for n in (1, 2, 3):
         t.upload(STORE_YAML + f"# {SECRET} configuration {n}\n")
     r = t.post("/api/v1/responses", json={"responses": answers(3, SECRET, SECRET), "version": 2})
@@ -56,6 +57,7 @@ def build_victim(t) -> dict:
     assert r.status_code == 201, r.json
     extra = t.post("/api/v1/keys", json={"name": f"{SECRET} integrator", "role": "integrator"})
     assert extra.status_code == 201
+    assert t.put(f"/api/v1/tenant/plugins/{PLUGIN}").status_code == 200
     keys = [k["id"] for k in t.get("/api/v1/keys").json]
     return {"versions": [2, 3], "keys": keys}
 
@@ -148,6 +150,20 @@ def attack(victim, mallory, ids) -> list[bytes]:
     r = call("post", "/api/v1/responses", json={"responses": answers(1, SECRET, "plain")[:1]})
     assert r.status_code == 201, r.json
 
+    # plugins: names are global, the enabled state is each tenant's. The victim enabled
+    # PLUGIN: mallory disabling it gets what disabling a plugin nobody has gets; enabling it
+    # and disabling it again changes mallory's tenant only.
+    r, none = call("delete", f"/api/v1/tenant/plugins/{PLUGIN}"), call("delete", f"/api/v1/tenant/plugins/{NO_PLUGIN}")
+    assert r.status_code == 404 and same_answer(r, none, ids=(PLUGIN, NO_PLUGIN))
+    listed = call("get", "/api/v1/tenant/plugins").json
+    assert [(p["name"], p["enabled"], p["enabled_at"]) for p in listed] == [("core", True, None), (PLUGIN, False, None)]
+    assert call("get", "/api/v1/tenant/capabilities").json["case_types"] == []
+    r = call("put", f"/api/v1/tenant/plugins/{PLUGIN}")
+    assert r.status_code == 200 and r.json["enabled"] and r.json["enabled_by_key_id"] == own_key(mallory)
+    assert {c["code"] for c in call("get", "/api/v1/tenant/capabilities").json["case_types"]} >= {"product_repair"}
+    assert call("delete", f"/api/v1/tenant/plugins/{PLUGIN}").status_code == 204
+    assert call("put", f"/api/v1/tenant/plugins/{NO_PLUGIN}").status_code == 404
+
     # the victim's slug: deleting, confirming or operating on it is refused
     r = call("delete", "/api/v1/tenant", json={"confirm": VICTIM})
     assert r.status_code == 422 and list(r.json["errors"]["json"]) == ["confirm"]
@@ -161,7 +177,7 @@ def attack(victim, mallory, ids) -> list[bytes]:
     own_keys = call("get", "/api/v1/keys").json
     assert len(own_keys) == 1 and not {k["id"] for k in own_keys} & set(ids["keys"])
     events = call("get", "/api/v1/audit?page_size=100").json
-    assert {e["action"] for e in events} == {"tenant.create", "key.create", "config.upload"}
+    assert {e["action"] for e in events} == {"tenant.create", "key.create", "config.upload", "plugin.enable", "plugin.disable"}
     scores = call("get", "/api/v1/scores?by=segment").json
     assert scores["n"] == 2 + 1 + 1 and set(scores["groups"]) == {"plain"}  # its own 2, "idem" and the reused id
     listed = call("get", "/api/v1/responses?page_size=100").json
@@ -170,9 +186,13 @@ def attack(victim, mallory, ids) -> list[bytes]:
     assert export.status_code == 200
     with zipfile.ZipFile(io.BytesIO(export.get_data())) as archive:
         manifest = json.loads(archive.read("manifest.json"))
-        assert manifest["tenant"]["slug"] == MALLORY and manifest["counts"]["api_keys"] == 1
+        assert manifest["tenant"]["slug"] == MALLORY and manifest["counts"]["api_keys"] == 1 and manifest["counts"]["tenant_plugins"] == 0
         seen.extend(archive.read(name) for name in archive.namelist())
     return seen
+
+
+def own_key(t) -> int:
+    return t.get("/api/v1/keys").json[0]["id"]
 
 
 def leaks(bodies: list[bytes]) -> list[bytes]:
@@ -197,6 +217,7 @@ def run_matrix(world, engine):
     assert victim.get("/api/v1/scores?version=2").json["n"] == 3
     assert victim.get("/api/v1/scores").json["n"] == 2
     assert len(victim.get("/api/v1/keys").json) == 2
+    assert [p["name"] for p in victim.get("/api/v1/tenant/plugins").json if p["enabled"]] == ["core", PLUGIN]
 
 
 def test_every_id_taking_endpoint_refuses_the_other_tenants_ids(world, engine):
@@ -222,6 +243,7 @@ def test_the_matrix_covers_every_route_that_names_something(app):
         "/api/v1/config/versions/<int(max=2147483647):version>": "matrix: versions",
         "/api/v1/keys/<int(max=2147483647):key_id>": "matrix: keys",
         "/api/v1/tenants/<slug>": "matrix: operator only, 403",
+        "/api/v1/tenant/plugins/<string(maxlength=64):name>": "matrix: plugins (names are global, enabled state the tenant's)",
         "/api/v1/industries/<code>": "installed plugins' catalogues, the same for every tenant",
         "/api/v1/industries/<code>/templates/<template>": "installed plugins' templates, the same for every tenant",
     }
@@ -264,6 +286,7 @@ def test_unique_keys_of_tenant_tables_include_tenant_id(engine):
         ("config_versions", ("tenant_id", "version")),
         ("responses", ("tenant_id", "response_key")),
         ("idempotency_keys", ("tenant_id", "key")),
+        ("tenant_plugins", ("tenant_id", "plugin")),
     }
 
 

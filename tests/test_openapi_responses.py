@@ -22,7 +22,7 @@ import pytest
 
 from core.app import create_app
 from core.hookspecs import hookimpl
-from core.model import KPI, AttributeValue, Factor, Industry, RespondentAttribute, Rule, Scale, ServiceTier, Stage, Touchpoint
+from core.model import KPI, AttributeValue, Factor, Industry, PluginInfo, RespondentAttribute, Rule, Scale, ServiceTier, Stage, Touchpoint
 from core.plugins import get_plugin_manager
 from tests.helpers import OPERATOR_KEY, STORE_YAML, TEXT_YAML, auth
 
@@ -35,6 +35,8 @@ SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 class ServicePlugin:
     """An industry with something in every catalogue list (retail has no KPIs, rules or
     tiers), so each list's item schema meets real data."""
+
+    csm_plugin_info = PluginInfo(name="service-catalogue", version="1.0", core=">=0.1")
 
     @hookimpl
     def csm_industries(self):
@@ -122,6 +124,9 @@ def run_session(call) -> None:
     key = call("post", "/api/v1/keys", admin, json={"name": "integration", "role": "integrator", "expires_at": soon}).json
     call("patch", f"/api/v1/keys/{key['key']['id']}", admin, json={"role": "viewer"})
     call("get", "/api/v1/keys", admin)
+    call("put", "/api/v1/tenant/plugins/service-catalogue", admin)
+    call("get", "/api/v1/tenant/plugins", admin)
+    call("get", "/api/v1/tenant/capabilities", admin)
     call("get", "/api/v1/audit?page_size=100", admin)
 
 

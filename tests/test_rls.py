@@ -14,7 +14,7 @@ import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, inspect, make_url, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
@@ -53,8 +53,8 @@ from tests.helpers import (
 )
 
 
-def test_the_tenant_tables_are_the_six_expected():
-    assert set(TENANT_TABLES) == {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys"}
+def test_the_tenant_tables_are_the_seven_expected():
+    assert set(TENANT_TABLES) == {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins"}
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def app_engine(pg):
 def two_tenants(make_tenant):
     """acme and beta through the API, each with rows in every tenant table: a config
     version, the two responses of helpers.TWO (same response ids in both), an extra key,
-    an Idempotency-Key and audit events."""
+    an Idempotency-Key, an enabled plugin and audit events."""
     out = []
     for slug in ("acme", "beta"):
         t = make_tenant(slug)
@@ -86,6 +86,7 @@ def two_tenants(make_tenant):
         r = t.post("/api/v1/responses", json={"responses": TWO}, headers={"Idempotency-Key": "first-load"})
         assert r.status_code == 201, r.json
         assert t.post("/api/v1/keys", json={"name": "viewer", "role": "viewer"}).status_code == 201
+        assert t.put("/api/v1/tenant/plugins/retail").status_code == 200
         out.append(t)
     return out
 
@@ -238,6 +239,21 @@ def test_the_app_role_cannot_write_rows_of_another_tenant_or_of_none(pg, two_ten
     with app_engine.connect() as connection, pytest.raises(ProgrammingError, match="row-level security"), connection.begin():
         connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(acme.id)})
         connection.execute(text("UPDATE responses SET tenant_id = :b WHERE tenant_id = :a"), {"a": acme.id, "b": beta.id})
+    assert owner_counts(engine, beta.id) == before
+
+
+@pytest.mark.postgres
+def test_the_app_role_cannot_enable_or_disable_another_tenants_plugins(pg, two_tenants, engine, app_engine):
+    acme, beta = two_tenants
+    before = owner_counts(engine, beta.id)
+    bind = text("SELECT set_config('app.tenant_id', :t, true)")
+    with app_engine.connect() as connection, connection.begin():
+        connection.execute(bind, {"t": str(acme.id)})
+        assert connection.execute(text("DELETE FROM tenant_plugins WHERE tenant_id = :t"), {"t": beta.id}).rowcount == 0
+        assert connection.execute(text("UPDATE tenant_plugins SET plugin = 'x' WHERE tenant_id = :t"), {"t": beta.id}).rowcount == 0
+    with app_engine.connect() as connection, pytest.raises(ProgrammingError, match="row-level security"), connection.begin():
+        connection.execute(bind, {"t": str(acme.id)})
+        connection.execute(text("INSERT INTO tenant_plugins (tenant_id, plugin) VALUES (:t, 'planted')"), {"t": beta.id})
     assert owner_counts(engine, beta.id) == before
 
 
@@ -430,6 +446,10 @@ def _schema_sql(connection) -> list[str]:
     return sorted(connection.execute(text("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")).scalars())
 
 
+# The tables migration 0003 put under row-level security (tenant_plugins came with 0006).
+TABLES_0003 = ["api_keys", "audit_events", "config_versions", "idempotency_keys", "responses", "tenants"]
+
+
 def test_migration_0003_installs_and_removes_row_level_security(db_url):
     upgrade(db_url, "0002")
     engine = make_engine(db_url, poolclass=NullPool)
@@ -448,9 +468,31 @@ def test_migration_0003_installs_and_removes_row_level_security(db_url):
     assert before == after
     if is_postgres(db_url):
         assert before == {"forced": [], "policies": 0, "functions": []}
-        assert during == {"forced": sorted(TENANT_TABLES), "policies": 8, "functions": sorted(LOOKUP_FUNCTIONS)}
+        assert during == {"forced": TABLES_0003, "policies": 8, "functions": sorted(LOOKUP_FUNCTIONS)}
     else:
         assert during == before  # SQLite: nothing to do
+
+
+def test_migration_0006_adds_tenant_plugins_under_the_same_policy_and_removes_it(db_url):
+    upgrade(db_url, "0005")
+    engine = make_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            before = _rls_state(connection) if is_postgres(db_url) else None
+        upgrade(db_url, "0006")
+        with engine.connect() as connection:
+            during = _rls_state(connection) if is_postgres(db_url) else None
+            tables = set(inspect(connection).get_table_names())
+        assert "tenant_plugins" in tables
+        downgrade(db_url, "0005")
+        with engine.connect() as connection:
+            after = _rls_state(connection) if is_postgres(db_url) else None
+            assert "tenant_plugins" not in set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    assert before == after
+    if is_postgres(db_url):
+        assert during == {**before, "forced": sorted([*TABLES_0003, "tenant_plugins"]), "policies": 9}
 
 
 def _rls_state(connection) -> dict:

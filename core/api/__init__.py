@@ -6,12 +6,13 @@ from core.api.audit.resources import blp as audit
 from core.api.configuration.resources import blp as configuration
 from core.api.industries.resources import blp as industries
 from core.api.keys.resources import blp as keys
+from core.api.plugins.resources import blp as plugins
 from core.api.responses import listing as _listing  # noqa: F401  (adds GET /responses to the blueprint)
 from core.api.responses.resources import blp as responses
 from core.api.scores.resources import blp as scores
 from core.api.tenants.resources import blp as tenants
 
-BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores)
+BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, plugins)
 
 
 def register_api(api: Api) -> None:

@@ -70,3 +70,13 @@ class AuditEvent:
     action: str
     target: str
     details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TenantPlugin:
+    """A plugin enabled for a tenant: when, and by which key (None: the CLI or the operator)."""
+
+    tenant_id: int
+    plugin: str
+    enabled_at: datetime
+    enabled_by_key_id: int | None

@@ -130,3 +130,16 @@ class IdempotencyKeyRow(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     holder: Mapped[str | None] = mapped_column(String(NAME_LENGTH))  # core.db.claim_holders
+
+
+class TenantPluginRow(TenantScoped, Base):
+    """A plugin a tenant enabled: only enabled plugins (and the core's own) are called for
+    it. One row per (tenant, plugin); disabling deletes the row."""
+
+    __tablename__ = "tenant_plugins"
+    __table_args__ = (UniqueConstraint("tenant_id", "plugin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    enabled_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))

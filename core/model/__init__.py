@@ -20,11 +20,16 @@ from core.model.catalogue import (
 )
 from core.model.errors import ModelError
 from core.model.indicator import Indicator, IndicatorSet, Question
+from core.model.registrations import AnalysisMethod, CaseType, EventType, ExpressionFunction, Param, PluginInfo
 from core.model.scale import Scale, ScaleKind, ScaleOption
 
 __all__ = [
     "KPI",
+    "AnalysisMethod",
     "AttributeValue",
+    "CaseType",
+    "EventType",
+    "ExpressionFunction",
     "Factor",
     "IndicatorTemplate",
     "RespondentAttribute",
@@ -32,6 +37,8 @@ __all__ = [
     "IndicatorSet",
     "Industry",
     "ModelError",
+    "Param",
+    "PluginInfo",
     "Question",
     "Rule",
     "Scale",

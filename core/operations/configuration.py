@@ -8,18 +8,22 @@ from core.config import TemplateLookup, TenantConfig, load_config
 from core.config.compiled import compiled_config
 from core.db.records import ConfigVersion
 from core.db.repositories import ConfigVersionRepository
-from core.operations import audit
+from core.operations import audit, plugins
 from core.operations.base import CLI, Actor, NotFound, NothingToUse
 
 
 def validate_config(text: str | bytes, file: str | None, templates: TemplateLookup) -> TenantConfig:
     """Parse and validate; raises core.config.ConfigError with every problem located."""
-    return load_config(text, file, templates)
+    config = load_config(text, file, templates)
+    plugins.check_configured_industry(config, templates, text, file)
+    return config
 
 
 def upload_config(session: Session, tenant_id: int, text: str | bytes, file: str | None, templates: TemplateLookup, actor: Actor = CLI) -> tuple[ConfigVersion, TenantConfig]:
-    """Validate and store a configuration as the tenant's next immutable version."""
+    """Validate and store a configuration as the tenant's next immutable version; enable
+    the plugin providing its ``industry:`` for the tenant."""
     config = load_config(text, file, templates)
+    plugins.enable_configured_industry(session, tenant_id, config, templates, actor, text, file)
     yaml_text = text.decode("utf-8") if isinstance(text, bytes) else text
     version = ConfigVersionRepository(session).add(
         tenant_id, yaml_text, config.document, config.indicator_set.code, created_by_key_id=actor.key_id

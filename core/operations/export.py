@@ -16,6 +16,7 @@ from core.db.repositories import (
     AuditRepository,
     ConfigVersionRepository,
     ResponseRepository,
+    TenantPluginRepository,
     TenantRepository,
 )
 from core.export import FORMAT, FORMAT_VERSION, NOT_EXPORTED, ExportArchive, utc_iso
@@ -42,6 +43,8 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
         archive.write_json("tenant.json", asdict(tenant))
         keys = [{k: v for k, v in asdict(key).items() if k != "tenant_id"} for key in ApiKeyRepository(session).list(tenant_id)]
         archive.write_json("api_keys.json", keys, rows=len(keys))
+        plugins = [{k: v for k, v in asdict(p).items() if k != "tenant_id"} for p in TenantPluginRepository(session).list(tenant_id)]
+        archive.write_json("tenant_plugins.json", plugins, rows=len(plugins))
         versions = ConfigVersionRepository(session).list(tenant_id)
         index = []
         for v in versions:
@@ -78,11 +81,18 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
             "format_version": FORMAT_VERSION,
             "exported_at": utc_iso(now),
             "tenant": {"id": tenant.id, "slug": tenant.slug},
-            "counts": {"api_keys": len(keys), "config_versions": len(versions), "responses": sum(written.values()), "audit_events": len(events)},
+            "counts": {
+                "api_keys": len(keys),
+                "tenant_plugins": len(plugins),
+                "config_versions": len(versions),
+                "responses": sum(written.values()),
+                "audit_events": len(events),
+            },
             "responses_by_version": written,
             "not_exported": NOT_EXPORTED,
             "reimport": [
                 "create the tenant; upload config_versions/v1.yaml, v2.yaml ... in order, so the version numbers match",
+                "enable the plugins tenant_plugins.json lists (`PUT /api/v1/tenant/plugins/NAME`); uploading a configuration already enables its industry's",
                 (
                     "for each responses/vN.csv: `csm import-responses --tenant SLUG --version N responses/vN.csv`, "
                     "or POST it to /api/v1/responses/csv?version=N in pieces of at most MAX_BATCH rows"

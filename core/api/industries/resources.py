@@ -1,5 +1,7 @@
 """Industries the installed plugins provide, with their catalogues and templates."""
 
+from dataclasses import asdict
+
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
@@ -8,6 +10,7 @@ from core.api.auth import tenant_required
 from core.api.blueprint import Blueprint
 from core.api.context import state
 from core.api.industries.schemas import CatalogueSchema, IndustrySchema
+from core.plugins import plugin_ref
 
 blp = Blueprint("industries", __name__, url_prefix="/api/v1", description="Industry plugins: touchpoints, templates, scales, KPIs, rules and service tiers.")
 
@@ -24,7 +27,8 @@ class Industries(MethodView):
     @blp.response(200, IndustrySchema(many=True))
     def get(self):
         """List the industries of all installed plugins."""
-        return list(state().registry.industries().values())
+        registry = state().registry
+        return [{**asdict(ind), "plugin": plugin_ref(registry.industry_plugin(code))} for code, ind in registry.industries().items()]
 
 
 @blp.route("/industries/<code>")

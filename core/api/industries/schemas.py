@@ -11,12 +11,18 @@ SOURCE = {"description": "Where the plugin took this from (document and passage)
 PARAMS = {"description": "Free-form parameters of the entry, as the plugin declares them (thresholds, targets...)."}
 
 
+class PluginRefSchema(Schema):
+    name = fields.String()
+    version = fields.String()
+
+
 class IndustrySchema(Schema):
     code = fields.String()
     name = fields.String()
     name_zh = fields.String()
     description = fields.String()
     source = fields.String(metadata=SOURCE)
+    plugin = fields.Nested(PluginRefSchema, metadata={"description": "The plugin providing the industry: name and version."})
 
 
 class FactorSchema(JsonShape):

@@ -6,6 +6,7 @@ from core.db.repositories.audit import AuditRepository
 from core.db.repositories.config_versions import ConfigVersionRepository
 from core.db.repositories.idempotency import IdempotencyRecord, IdempotencyRepository
 from core.db.repositories.responses import ResponseRepository
+from core.db.repositories.tenant_plugins import TenantPluginRepository
 from core.db.repositories.tenants import TenantRepository
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyRepository",
     "ResponseRepository",
+    "TenantPluginRepository",
     "TenantRepository",
 ]

@@ -1,0 +1,40 @@
+"""The core's own plugin: its defaults, provided through the same hooks as any plugin.
+
+Registered first by ``core.plugins.get_plugin_manager`` and enabled for every tenant (it
+cannot be disabled), so the core has no second path for its defaults: the standard
+rating scales and the time-limit expression functions reach a tenant exactly as a
+plugin's would. Fallbacks that plugins may replace are ``trylast`` (datasette's
+DEFAULT_PLUGINS pattern): a plugin registering a scale ``sat5`` overrides the core's.
+"""
+
+from __future__ import annotations
+
+from core import __version__
+from core.builtins.expressions import EXPRESSION_FUNCTIONS
+from core.hookspecs import hookimpl
+from core.model import PluginInfo
+from core.model.standard_scales import STANDARD_SCALES
+
+NAME = "core"
+
+csm_plugin_info = PluginInfo(
+    name=NAME,
+    version=__version__,
+    core=f"=={__version__}",
+    description="The core's defaults: standard rating scales and time-limit expression functions.",
+)
+
+
+@hookimpl(trylast=True)
+def csm_register_scales():
+    """sat4, sat5, sat7 (core.model.standard_scales); any plugin's scale of the same code wins."""
+    return list(STANDARD_SCALES.values())
+
+
+@hookimpl
+def csm_register_expression_functions():
+    return list(EXPRESSION_FUNCTIONS)
+
+
+# Configuration sections: the built-in implementations of csm_register_config_sections and
+# csm_section_defaults (added by the configuration-sections issue) go here.
