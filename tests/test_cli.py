@@ -64,7 +64,7 @@ def test_offline_score_bad_csv_exits_2_naming_row_and_field(tmp_path):
     path.write_text(HEADER + ROWS.replace(",10\n", ",12\n"), encoding="utf-8")
     result = run("score", "--config", STORE, "--responses", str(path))
     assert result.exit_code == 2
-    assert "row 0: nps_recommend:" in result.stderr and "12" in result.stderr
+    assert "line 2: nps_recommend:" in result.stderr and "12" in result.stderr
     result = run("score", "--config", STORE, "--responses", str(path), "--by", "colour")
     assert result.exit_code == 2
 

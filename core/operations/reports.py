@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -19,10 +20,17 @@ def report(
     end: datetime | None = None,
     by: tuple[str, ...] = (),
     period: str | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> dict:
-    """Scores of the responses collected under one configuration version (default: latest)."""
+    """Scores of the responses collected under one configuration version (default: latest).
+
+    ``on_stage`` is told when each stage starts ("loading responses", then "scoring"),
+    for a progress display."""
+    stage = on_stage or (lambda _text: None)
     stored = config_version(session, tenant_id, version)
     iset = config_of(session, stored).indicator_set
+    stage("loading responses")
     frame = ResponseRepository(session).load_frame(tenant_id, stored.version, start, end)
+    stage("scoring")
     result = score(frame, iset, by=by, period=period, canonical=True).to_dict()
     return {"version": stored.version, **result}
