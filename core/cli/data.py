@@ -9,7 +9,7 @@ import click
 from core.cli.common import Context, config_failed, fail
 from core.cli.csv_file import CsvParts, split_csv
 from core.cli.inputs import IsoDateTime
-from core.cli.offline import BY_HELP, FORMATS, PERIOD_HELP, PERIODS
+from core.cli.offline import BY_HELP, FORMAT_HELP, FORMATS, PERIOD_HELP, PERIODS
 from core.cli.output import print_result
 from core.cli.progress import progress
 from core.config import ConfigError
@@ -118,7 +118,7 @@ def _import_parts(session, tenant_id: int, version, csv: CsvParts, size: int, pr
 @click.option("--period", type=PERIODS, default=None, show_default="month with --by period", help=PERIOD_HELP)
 @click.option("--from", "start", type=IsoDateTime(), default=None, help="Collected at or after this time (no offset: UTC).")
 @click.option("--to", "end", type=IsoDateTime(), default=None, help="Collected before this time (no offset: UTC).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help=FORMAT_HELP)
 @click.pass_obj
 def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
     """Score a tenant's stored responses (as GET /api/v1/scores does)."""

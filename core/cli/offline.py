@@ -19,6 +19,7 @@ PERIODS = click.Choice(["month", "quarter", "year"])
 BY_HELP = "Breakdown (repeatable): touchpoint, an attribute column, or period."
 PERIOD_HELP = "Period length for --by period."
 FORMATS = click.Choice(["json", "table"])
+FORMAT_HELP = "json: the API's shape; table: every figure of it, for reading."
 
 
 @click.command(short_help="Check a configuration file (YAML).")
@@ -38,7 +39,7 @@ def validate(ctx: Context, config: Path):
 @click.option("--responses", "responses_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The responses (CSV).")
 @click.option("--by", multiple=True, help=BY_HELP)
 @click.option("--period", type=PERIODS, default=None, show_default="month with --by period", help=PERIOD_HELP)
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help=FORMAT_HELP)
 @click.pass_obj
 def score_cmd(ctx: Context, config_path: Path, responses_path: Path, by, period, fmt):
     """Score a CSV of responses against a configuration, offline (no database).
