@@ -25,6 +25,11 @@ class CsvParts:
     too_wide: list[str]  # "line N: ..." for rows with more fields than the header
 
     @property
+    def whole(self) -> bool:
+        """The file stayed one part: the row pass could not read it."""
+        return self.part_rows == [None]
+
+    @property
     def rows(self) -> int | None:
         return None if None in self.part_rows else sum(self.part_rows)
 
@@ -62,7 +67,7 @@ def split_csv(data: bytes, size: int) -> CsvParts:
         return whole
     lines = io.StringIO(text, newline="").readlines()
     records: list[tuple[int, int, int]] = []  # first line index, end line index, fields
-    reader = csv.reader(iter(lines), skipinitialspace=True)
+    reader = csv.reader(iter(lines), skipinitialspace=True, strict=True)
     start = 0
     try:
         for fields in reader:

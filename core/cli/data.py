@@ -75,11 +75,12 @@ def _import_parts(session, tenant_id: int, version, csv: CsvParts, size: int, pr
     """Ingest each part in the caller's transaction, collecting every problem; a response
     id met earlier in the file is named as such (not as "already stored": nothing is)."""
     first_seen: dict[str, int] = {}  # response_id -> file row where it first appears
+    max_rows = None if csv.whole else size  # a file kept whole is read whole, so its own problem is named
     for i, part in enumerate(csv.parts):
         read = {}
 
         def batch_of(iset, part=part):
-            read["batch"] = read_csv_batch(part, iset, max_rows=size)
+            read["batch"] = read_csv_batch(part, iset, max_rows=max_rows)
             return read["batch"]
 
         try:
