@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CSM    := $(VENV)/bin/csm
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
+# Where and how `make run` serves (gunicorn). Unset: the settings CSM_HOST (127.0.0.1),
+# CSM_PORT (8000), CSM_WORKERS (2) and CSM_THREADS (4). E.g. `make run PORT=8080 WORKERS=4`.
+HOST    ?=
+PORT    ?=
+WORKERS ?=
+THREADS ?=
+ADDRESS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 .PHONY: install run test bench clean
 
@@ -17,8 +22,8 @@ install: $(VENV)/.installed
 
 run: install
 	$(CSM) init-db
-	$(CSM) seed-demo
-	$(CSM) serve --host $(HOST) --port $(PORT)
+	$(CSM) seed-demo $(ADDRESS)
+	$(CSM) serve $(ADDRESS) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 test: install
 	$(PY) -m pytest -q

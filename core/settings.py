@@ -1,12 +1,19 @@
 """Application settings: defaults, overridden by ``CSM_*`` environment variables, then by
 the mapping given to ``create_app``. One place, so the CLI and the server agree.
+
+Every setting is checked when it is loaded (``load_settings``): a bad value anywhere
+raises one ``SettingsError`` listing every bad setting by its environment name, e.g.
+``CSM_MAX_BATCH: must be a positive integer, got 'abc'``, so a server refuses to start
+instead of failing (or silently misbehaving) on its first request.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 DEFAULTS: dict[str, Any] = {
     # SQLite file is the embedded default; PostgreSQL: postgresql+psycopg://user@host/db
@@ -22,7 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "OPERATOR_KEY": None,
     # Largest request body accepted, in bytes (413 above it).
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
-    # Responses per ingest request (JSON or CSV).
+    # Responses per ingest request (JSON or CSV); `csm import-responses` splits a longer
+    # file into batches of at most this many rows (stored together, all or nothing).
     "MAX_BATCH": 10_000,
     # Default and maximum page sizes of listings.
     "PAGE_SIZE": 50,
@@ -45,25 +53,48 @@ DEFAULTS: dict[str, Any] = {
     # counts in memory. If Redis stops answering, each process counts in memory until it is
     # back (see core/api/ratelimit.py).
     "REDIS_URL": None,
+    # `csm serve` (gunicorn): the address served, worker processes and threads per worker.
+    "HOST": "127.0.0.1",
+    "PORT": 8000,
+    "WORKERS": 2,
+    "THREADS": 4,
 }
 
-_INT_KEYS = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "PAGE_SIZE", "MAX_PAGE_SIZE", "IDEMPOTENCY_TTL_HOURS", "IDEMPOTENCY_LEASE_SECONDS"}
-_BOOL_KEYS = {"RATE_LIMIT_ENABLED"}
-_FALSE = {"0", "false", "no", "off"}
+ENV_PREFIX = "CSM_"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; ``problems`` names each one by its environment name."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} invalid setting(s):\n  " + "\n  ".join(self.problems))
+
+
+class _Invalid(ValueError):
+    """One value refused by its check; the message completes "CSM_NAME: ..."."""
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The defaults, then ``CSM_*`` environment variables (empty = unset), then
+    ``overrides``; every known setting checked, every problem reported together."""
     env = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
     for key in DEFAULTS:
-        value = env.get(f"CSM_{key}")
+        value = env.get(ENV_PREFIX + key)
         if value is not None and value != "":
-            if key in _INT_KEYS:
-                value = int(value)
-            elif key in _BOOL_KEYS:
-                value = value.strip().lower() not in _FALSE
             settings[key] = value
     settings.update(overrides or {})
+    problems, bad = [], set()
+    for key, check in _CHECKS.items():
+        try:
+            settings[key] = check(settings[key])
+        except _Invalid as exc:
+            problems.append(f"{ENV_PREFIX}{key}: {exc}")
+            bad.add(key)
+    problems += _cross_checks(settings, bad)
+    if problems:
+        raise SettingsError(problems)
     return settings
 
 
@@ -78,3 +109,151 @@ def sqlite_path(url: str) -> Path | None:
     if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
         return Path(url[len(prefix):].split("?", 1)[0])
     return None
+
+
+# --- checks: each returns the value in its type or raises _Invalid ---------------------
+
+
+def _got(value: Any) -> str:
+    return f"got {value!r}"
+
+
+def _integer(value: Any, low: int, high: int | None, expected: str) -> int:
+    number = int(value) if isinstance(value, str) and re.fullmatch(r"\s*\+?\d+\s*", value) else value
+    if type(number) is not int or number < low or (high is not None and number > high):
+        raise _Invalid(f"must be {expected}, {_got(value)}")
+    return number
+
+
+def _positive_int(value: Any) -> int:
+    return _integer(value, 1, None, "a positive integer")
+
+
+def _port(value: Any) -> int:
+    return _integer(value, 1, 65535, "a port number (1-65535)")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Invalid(f"must be a boolean (1/0, true/false, yes/no, on/off), {_got(value)}")
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
+
+
+def _redacted(url: str) -> str:
+    """A URL with its password (anything between ``://user:`` and ``@``) masked."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+def _database_url(value: Any) -> str:
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    example = "a SQLAlchemy URL of a SQLite or PostgreSQL database (sqlite:///FILE, postgresql+psycopg://USER@HOST/DB)"
+    if not isinstance(value, str):
+        raise _Invalid(f"must be {example}, {_got(value)}")
+    try:
+        backend = make_url(value).get_backend_name()
+    except (ArgumentError, ValueError):
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        raise _Invalid(f"must be {example}, got {_redacted(value)!r}")
+    return value
+
+
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+
+
+def _redis_url(value: Any) -> str:
+    message = "must be a Redis URL (redis://HOST:PORT/DB or rediss://...)"
+    if not isinstance(value, str):
+        raise _Invalid(f"{message}, {_got(value)}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in REDIS_SCHEMES or (parts.scheme != "redis+unix" and not parts.hostname):
+        raise _Invalid(f"{message}, got {_redacted(value)!r}")
+    return value
+
+
+def _rate_limits(value: Any) -> str:
+    from limits import parse_many
+
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parse_many(value)
+    except ValueError:
+        raise _Invalid(f"must be rate limits like '600 per minute' (several separated by ';'), {_got(value)}") from None
+    return value
+
+
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # as core.db.login_roles.ROLE_NAME
+
+
+def _role_name(value: Any) -> str:
+    if not isinstance(value, str) or not _ROLE_NAME.fullmatch(value):
+        raise _Invalid(f"must be a role name of 1-63 characters a-z, 0-9 and _, not starting with a digit, {_got(value)}")
+    return value
+
+
+def _operator_key(value: Any) -> str:
+    # Sent as `Authorization: Bearer <key>`: a key with spaces or control characters
+    # could never be presented, so tenant creation would be silently impossible.
+    if not isinstance(value, str) or not re.fullmatch(r"[\x21-\x7e]+", value):
+        raise _Invalid("must be printable ASCII without spaces (it is sent as a bearer token)")  # never echo a secret
+    return value
+
+
+def _path(value: Any) -> str:
+    if not isinstance(value, (str, Path)) or "\x00" in str(value):
+        raise _Invalid(f"must be a file path, {_got(value)}")
+    return str(value)
+
+
+def _host(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[^\s/]+", value):
+        raise _Invalid(f"must be a host name or IP address, {_got(value)}")
+    return value
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "DATABASE_URL": _database_url,
+    "MIGRATION_DATABASE_URL": _optional(_database_url),
+    "APP_ROLE": _optional(_role_name),
+    "OPERATOR_KEY": _optional(_operator_key),
+    "MAX_CONTENT_LENGTH": _positive_int,
+    "MAX_BATCH": _positive_int,
+    "PAGE_SIZE": _positive_int,
+    "MAX_PAGE_SIZE": _positive_int,
+    "DEMO_KEYS_FILE": _optional(_path),
+    "IDEMPOTENCY_TTL_HOURS": _positive_int,
+    "IDEMPOTENCY_LEASE_SECONDS": _positive_int,
+    "RATE_LIMIT_ENABLED": _boolean,
+    "RATE_LIMIT": _rate_limits,
+    "RATE_LIMIT_INGEST": _rate_limits,
+    "REDIS_URL": _optional(_redis_url),
+    "HOST": _host,
+    "PORT": _port,
+    "WORKERS": _positive_int,
+    "THREADS": _positive_int,
+}
+
+
+def _cross_checks(settings: Mapping[str, Any], bad: set[str]) -> list[str]:
+    """Checks between settings, for those that passed their own check."""
+    problems = []
+    if not {"PAGE_SIZE", "MAX_PAGE_SIZE"} & bad and settings["PAGE_SIZE"] > settings["MAX_PAGE_SIZE"]:
+        problems.append(f"{ENV_PREFIX}PAGE_SIZE: must be at most {ENV_PREFIX}MAX_PAGE_SIZE ({settings['MAX_PAGE_SIZE']}), got {settings['PAGE_SIZE']}")
+    return problems

@@ -1,7 +1,9 @@
 """The `csm` command: offline validate/score, and the stored side (init-db, seed, import, report)."""
 
 import json
+import re
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -64,7 +66,7 @@ def test_offline_score_bad_csv_exits_2_naming_row_and_field(tmp_path):
     path.write_text(HEADER + ROWS.replace(",10\n", ",12\n"), encoding="utf-8")
     result = run("score", "--config", STORE, "--responses", str(path))
     assert result.exit_code == 2
-    assert "row 0: nps_recommend:" in result.stderr and "12" in result.stderr
+    assert "line 2: nps_recommend:" in result.stderr and "12" in result.stderr
     result = run("score", "--config", STORE, "--responses", str(path), "--by", "colour")
     assert result.exit_code == 2
 
@@ -113,3 +115,121 @@ def test_init_db_and_seed_demo_are_safe_to_rerun(db_url, unmigrated_app_url, tmp
     report = json.loads(run("report", "--tenant", "demo-retail", "--by", "store_type", "--format", "json", env=env).output)
     assert report["n"] == 200
     assert set(report["groups"]) == {"county", "township"}
+
+
+# --- the command itself: version, help, defaults -------------------------------------------
+
+
+def test_version():
+    from core import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0 and result.output == f"csm {__version__}\n"
+
+
+def test_help_lists_every_command_without_cutting_its_text():
+    from core.cli import main as group
+
+    listing = run("--help").output.split("Commands:\n", 1)[1]
+    for name, command in group.commands.items():
+        assert command.short_help, name
+        assert f"  {name}" in listing and command.short_help in " ".join(listing.split()), name
+    assert "..." not in listing
+
+
+# Options that are simply off when not given: no value stands in for them.
+NO_DEFAULT = {"password_env", "start", "end"}
+
+
+def test_every_option_with_a_default_shows_it():
+    from core.cli import main as group
+
+    for name, command in group.commands.items():
+        optional = [p for p in command.params if isinstance(p, click.Option) and not (p.is_flag or p.multiple or p.required or p.name == "help")]
+        for param in optional:
+            assert param.show_default or param.name in NO_DEFAULT, f"{name} {param.opts}"
+        if any(p.show_default for p in optional):
+            help_text = run(name, "--help").output
+            text = " ".join(help_text.split())
+            for p in optional:
+                shown = f"({p.show_default})" if isinstance(p.show_default, str) else p.default
+                assert not p.show_default or f"[default: {shown}" in text, f"{name} {p.opts}"
+
+
+# --- table output: every figure of the JSON ----------------------------------------------------
+
+
+def _cells(line: str) -> list[str]:
+    return re.split(r"\s{2,}", line.strip())
+
+
+def _fmt(value, decimals=1):
+    return "-" if value is None else f"{value:.{decimals}f}"
+
+
+def _section(lines: list[str], header_start: str, count: int) -> list[list[str]]:
+    """The ``count`` rows under the first header line starting with ``header_start``."""
+    at = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    return [_cells(line) for line in lines[at + 1 : at + 1 + count]]
+
+
+def assert_table_shows(table: str, result: dict) -> None:
+    lines = table.splitlines()
+    assert f"{result['indicator_set']}: CSI {_fmt(result['csi'])} ± {_fmt(result['margin_of_error'])} (95 %), n = {result['n']}" in lines
+    nodes = result["nodes"]
+    for cells, (code, node) in zip(_section(lines, "node ", len(nodes)), nodes.items(), strict=True):
+        rate = node.get("satisfaction_rate")
+        dist = node.get("distribution")
+        assert cells == [
+            code + (" (weight 0)" if node["weight"] == 0 else ""),
+            f"{node['weight']:g}",
+            _fmt(node["score"]),
+            str(node["n"]),
+            "-" if rate is None else f"{rate * 100:.1f} %",
+            _fmt(node.get("nps")),
+            " ".join(f"{k}:{v}" for k, v in dist.items()) if dist else "-",
+        ], code
+    tps = result["touchpoints"]
+    for cells, (code, tp) in zip(_section(lines, "touchpoint ", len(tps)), tps.items(), strict=True):
+        assert cells == [code, _fmt(tp["score"]), str(tp["n"])]
+    groups = result.get("groups", {})
+    if groups:
+        for cells, (label, g) in zip(_section(lines, "group ", len(groups)), groups.items(), strict=True):
+            assert cells == [label, _fmt(g["csi"]), _fmt(g["margin_of_error"]), str(g["n"])]
+        matrix = _section(lines, "node scores by ", len(nodes) + 1)
+        assert matrix[0] == ["node", *groups]
+        for cells, code in zip(matrix[1:], nodes, strict=True):
+            assert cells[1:] == [f"{_fmt(g['nodes'][code]['score'])} / {g['nodes'][code]['n']}" for g in groups.values()], code
+
+
+def test_table_shows_every_figure_of_the_json(responses_csv):
+    for by in (["--by", "segment"], ["--by", "period", "--period", "quarter"], []):
+        args = ["score", "--config", STORE, "--responses", str(responses_csv), *by]
+        result = json.loads(run(*args, "--format", "json").output)
+        table = run(*args, "--format", "table").output
+        assert_table_shows(table, result)
+    assert "recommend (weight 0)" in table and "nps_recommend" in table and "(weight 0): scored and shown, but adds nothing to the CSI" in table
+    nps_row = next(_cells(line) for line in table.splitlines() if line.strip().startswith("nps_recommend"))
+    assert nps_row[5] == "0.0"  # one promoter (10), one detractor (5)
+
+
+def test_report_table_shows_every_figure_of_the_json(app_db_url, responses_csv):
+    env = {"CSM_DATABASE_URL": app_db_url}
+    run("create-tenant", "acme", "Acme", env=env)
+    run("upload-config", "--tenant", "acme", STORE, env=env)
+    assert run("import-responses", "--tenant", "acme", str(responses_csv), env=env).exit_code == 0
+    result = json.loads(run("report", "--tenant", "acme", "--by", "segment", "--format", "json", env=env).output)
+    table = run("report", "--tenant", "acme", "--by", "segment", env=env).output
+    assert table.startswith(f"configuration version {result['version']}\n")
+    assert_table_shows(table, result)
+
+
+def test_seed_demo_prints_the_address_served(tmp_path):
+    env = {"CSM_DATABASE_URL": f"sqlite:///{tmp_path / 'csm.db'}", "CSM_DEMO_KEYS_FILE": str(tmp_path / "keys.json")}
+    assert run("init-db", env=env).exit_code == 0
+    given = run("seed-demo", "--responses", "20", "--port", "8123", env=env)
+    assert '"http://127.0.0.1:8123/api/v1/scores?by=store_type"' in given.output and "API docs: http://127.0.0.1:8123/docs" in given.output
+    from_settings = run("seed-demo", "--responses", "20", env={**env, "CSM_HOST": "0.0.0.0", "CSM_PORT": "9000"})
+    assert "API docs: http://127.0.0.1:9000/docs" in from_settings.output
+    default = run("seed-demo", "--responses", "20", env=env)
+    assert "API docs: http://127.0.0.1:8000/docs" in default.output

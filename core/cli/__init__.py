@@ -1,0 +1,44 @@
+"""The ``csm`` command: validate and score offline, manage the stored side, serve the API.
+
+One module per group of commands: ``offline`` (validate, score), ``data`` (upload-config,
+import-responses, report), ``tenants`` (init-db, create-app-role, create-tenant, export,
+delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
+bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
+setting, file, line or field; success exits 0.
+"""
+
+from __future__ import annotations
+
+import click
+
+from core import __version__
+from core.cli import data, offline, serve, tenants
+from core.cli.common import EXIT_BAD_INPUT, Context
+
+__all__ = ["EXIT_BAD_INPUT", "main"]
+
+
+@click.group(context_settings={"max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="csm", message="%(prog)s %(version)s")
+@click.option("--database-url", envvar="CSM_DATABASE_URL", default=None, show_default="CSM_DATABASE_URL, else sqlite:///var/csm.sqlite3", help="SQLAlchemy URL of the database.")
+@click.pass_context
+def main(click_ctx, database_url):
+    """CSM: weighted customer-satisfaction indices from YAML indicator sets."""
+    click_ctx.obj = Context(database_url)
+
+
+for command in (
+    offline.validate,
+    offline.score_cmd,
+    data.upload_config,
+    data.import_responses,
+    data.report,
+    tenants.init_db,
+    tenants.create_app_role,
+    tenants.create_tenant,
+    tenants.export_cmd,
+    tenants.delete_tenant,
+    tenants.seed_demo,
+    serve.serve,
+):
+    main.add_command(command)

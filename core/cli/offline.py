@@ -1,0 +1,92 @@
+"""Offline commands (no database): ``csm validate`` and ``csm score``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from core.cli.common import Context, fail, read_config
+from core.cli.csv_file import split_csv
+from core.cli.inputs import check_collected_at
+from core.cli.output import print_result
+from core.cli.progress import progress
+from core.ingest import BatchError, read_csv_batch
+from core.scoring import AnswerValidationError, ScoringInputError, score
+
+PERIODS = click.Choice(["month", "quarter", "year"])
+BY_HELP = "Breakdown (repeatable): touchpoint, an attribute column, or period."
+PERIOD_HELP = "Period length for --by period."
+FORMATS = click.Choice(["json", "table"])
+FORMAT_HELP = "json: the API's shape; table: every figure of it, for reading."
+
+
+@click.command(short_help="Check a configuration file (YAML).")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def validate(ctx: Context, config: Path):
+    """Check a configuration file; print a summary, or every problem with its line."""
+    tenant_config = read_config(ctx, config)
+    s = tenant_config.summary()
+    click.echo(f"{config}: valid")
+    click.echo(f"  indicator set {s['indicator_set']} ({s['name'] or 'unnamed'}): {s['groups']} groups, {s['questions']} questions ({s['scored_questions']} scored)")
+    click.echo(f"  scales: {', '.join(s['scales'])}" + (f"; template {s['template']} from {s['industry']}" if s["template"] else ""))
+
+
+@click.command("score", short_help="Score a CSV of responses offline (no database).")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The configuration (YAML).")
+@click.option("--responses", "responses_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The responses (CSV).")
+@click.option("--by", multiple=True, help=BY_HELP)
+@click.option("--period", type=PERIODS, default=None, show_default="month with --by period", help=PERIOD_HELP)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help=FORMAT_HELP)
+@click.pass_obj
+def score_cmd(ctx: Context, config_path: Path, responses_path: Path, by, period, fmt):
+    """Score a CSV of responses against a configuration, offline (no database).
+
+    The CSV is checked as `csm import-responses` checks it (answers, collected_at);
+    problems name the file's line. Periods are calendar periods in UTC.
+    """
+    iset = read_config(ctx, config_path).indicator_set
+    name = str(responses_path)
+    csv = split_csv(responses_path.read_bytes(), ctx.settings["MAX_BATCH"])
+    if csv.too_wide:
+        fail(f"{name}: {len(csv.too_wide)} row(s) with more fields than the header", csv.too_wide)
+    if "period" in by and period is None:
+        period = "month"
+    problems, total, result = [], 0, None
+    with progress(len(csv.parts) + 1, f"scoring {responses_path.name}", show=len(csv.parts) > 1) as bar:
+        bar.stage("reading")
+        frames = []
+        for i, part in enumerate(csv.parts):
+            try:
+                batch = read_csv_batch(part, iset)
+            except BatchError as exc:
+                problems += [(csv.row_of(i, e.row), e.field, e.message) for e in exc.errors]
+                total += exc.total
+                if any(e.row < 0 for e in exc.errors):
+                    break  # the file itself (header, encoding): every part would say the same
+                continue
+            csv.parsed(i, len(batch))
+            frames.append(pd.concat([batch.meta, batch.attributes, batch.answers], axis=1))
+            bar.advance()
+        if not problems:
+            frame = pd.concat(frames, ignore_index=True)
+            parsed, time_errors = check_collected_at(frame)
+            if parsed is not None:
+                frame["collected_at"] = parsed
+            problems, total = list(time_errors), len(time_errors)
+            bar.stage("scoring")
+            try:
+                result = score(frame, iset, by=tuple(by), period=period).to_dict()
+            except AnswerValidationError as exc:
+                problems += [(e.row, e.field, e.reason) for e in exc.errors]
+                total += exc.total
+            except ScoringInputError as exc:
+                result = exc
+            bar.advance()
+    if problems:
+        fail(f"{name}: {total} problem(s)", csv.describe(problems), total)
+    if isinstance(result, ScoringInputError):
+        fail(f"--by: {result}")
+    print_result(result, fmt)
