@@ -257,11 +257,12 @@ def upload_config(ctx: Context, tenant: str, config: Path):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def import_responses(ctx: Context, tenant: str, version: int | None, file: Path):
-    """Import a CSV of responses, all or nothing."""
+    """Import a CSV of responses, all or nothing (at most CSM_MAX_BATCH rows)."""
     data = file.read_bytes()
+    max_rows = ctx.settings["MAX_BATCH"]  # the API's limit too
     try:
         with ctx.unit_of_work() as session:
-            result = responses.ingest(session, ctx.tenant_id(session, tenant), lambda iset: read_csv_batch(data, iset), version)
+            result = responses.ingest(session, ctx.tenant_id(session, tenant), lambda iset: read_csv_batch(data, iset, max_rows=max_rows), version)
     except BatchError as exc:
         _batch_failed(exc, str(file))
     except base.NotFound as exc:

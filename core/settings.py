@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from core.batch.limits import MAX_BATCH
+
 DEFAULTS: dict[str, Any] = {
     # SQLite file is the embedded default; PostgreSQL: postgresql+psycopg://user@host/db
     "DATABASE_URL": "sqlite:///var/csm.sqlite3",
@@ -22,8 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "OPERATOR_KEY": None,
     # Largest request body accepted, in bytes (413 above it).
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
-    # Responses per ingest request (JSON or CSV).
-    "MAX_BATCH": 10_000,
+    # Rows per ingested batch: an API request (JSON or CSV) or a `csm import-responses` file.
+    "MAX_BATCH": MAX_BATCH,
     # Default and maximum page sizes of listings.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
