@@ -10,8 +10,9 @@ errors name. The record kind then splits the frame into its own parts. What it r
   it (pandas takes minutes and gigabytes for the million columns that fit in 14 MB);
 - more than ``max_rows`` data rows: parsing stops one row past the limit, so an over-long
   file is never held whole as a frame;
-- a row with more fields than the header (pandas would otherwise take the first column as
-  an index and shift every value), unterminated quotes and other unparsable text;
+- a row with more fields than the header, named by its position (pandas would otherwise
+  take the first column as an index and shift every value), unterminated quotes and other
+  unparsable text;
 - a header with an unnamed or a repeated column.
 """
 
@@ -22,7 +23,7 @@ import io
 
 import pandas as pd
 
-from core.batch.errors import check_row_count, refuse
+from core.batch.errors import BatchError, RowError, check_row_count, refuse
 
 FILE = "(file)"
 HEADER = "(header)"
@@ -52,6 +53,9 @@ def read_csv(data: bytes | str, *, max_columns: int, max_rows: int | None = None
             nrows=None if max_rows is None else max_rows + 2,  # the header, then one row too many
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        ragged = _ragged_row(data, columns, max_rows)
+        if ragged is not None:
+            raise BatchError([ragged]) from None
         raise refuse(FILE, f"the CSV cannot be parsed: {str(exc).strip()}") from None
     names = raw.iloc[0]
     if names.isna().any():
@@ -61,6 +65,30 @@ def read_csv(data: bytes | str, *, max_columns: int, max_rows: int | None = None
         raise refuse(str(dupes.iloc[0]), "the column appears more than once in the header")
     check_row_count(len(raw) - 1, max_rows, what)
     return raw.iloc[1:].set_axis(names.tolist(), axis=1).reset_index(drop=True)
+
+
+def _ragged_row(data: str, width: int, max_rows: int | None) -> RowError | None:
+    """The first data row with more fields than the header, located by the csv module.
+
+    Only on the error path: pandas's message counts "lines" its own way (blank lines in,
+    line breaks inside quoted cells out), so the row is found again here to name it the
+    way every other error does (0 = the first row after the header). None when the csv
+    module sees no such row (the file is broken some other way)."""
+    rows = csv.reader(io.StringIO(data.lstrip()), skipinitialspace=True)
+    try:
+        next(rows, None)  # the header
+        position = 0
+        for fields in rows:
+            if not fields:  # a blank line, skipped like pandas does
+                continue
+            if len(fields) > width:
+                return RowError(position, FILE, f"the row has {len(fields)} fields but the header only {width}: a field without a column would shift every value")
+            position += 1
+            if max_rows is not None and position > max_rows:
+                return None
+    except csv.Error:
+        return None
+    return None
 
 
 def header_width(data: str) -> int:
