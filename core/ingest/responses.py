@@ -149,7 +149,7 @@ RESPONSES = ResponseKind()
 # --- checking ---------------------------------------------------------------------------
 
 
-def _prepare(batch: Batch, iset: IndicatorSet, now, stored_keys) -> PreparedRows:
+def _prepare(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None, stored_keys: Callable[[list[str]], set[str]] | None) -> PreparedRows:
     n = len(batch)
     errors: list[RowError] = []
     if n == 0:
