@@ -97,7 +97,7 @@ def run(label: str, url: str, rows: int) -> None:
     api_s = time.perf_counter() - started
 
     # the same rows, validated and serialised outside the timer, for the raw insert
-    prepared = prepare_rows(batch_from_frame(frame, iset), iset)
+    prepared = prepare_rows(batch_from_frame(frame, iset), iset).frame
     now = pd.Timestamp.now(tz="UTC").to_pydatetime()
     dicts = [
         {

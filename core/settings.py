@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from core.batch.limits import MAX_BATCH
+
 DEFAULTS: dict[str, Any] = {
     # SQLite file is the embedded default; PostgreSQL: postgresql+psycopg://user@host/db
     "DATABASE_URL": "sqlite:///var/csm.sqlite3",
@@ -31,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     # Responses per ingest request (JSON or CSV); `csm import-responses` splits a longer
     # file into batches of at most this many rows (stored together, all or nothing).
-    "MAX_BATCH": 10_000,
+    "MAX_BATCH": MAX_BATCH,
     # Default and maximum page sizes of listings.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,

@@ -211,7 +211,7 @@ def test_no_configuration_yet_and_batch_limits(app, make_tenant):
     t.upload()
     app.config["MAX_BATCH"] = app.extensions["csm"].settings["MAX_BATCH"] = 3
     r = t.post("/api/v1/responses", json={"responses": [{"answers": {"env_overall": "A"}}] * 4})
-    assert r.status_code == 422 and r.json["errors"] == {"responses": ["at most 3 items"]}
+    assert r.status_code == 422 and r.json["errors"] == [{"row": -1, "field": "responses", "message": "the batch holds more than 3 responses; at most 3 per batch"}]
     assert t.post("/api/v1/responses", json={"responses": []}).status_code == 422
     assert t.post("/api/v1/responses", json={"responses": [1, 2]}).status_code == 422
     assert t.post("/api/v1/responses", json={"responses": TWO, "version": 7}).status_code == 404

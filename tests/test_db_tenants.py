@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from core.config import load_config
 from core.db import (
     ApiKeyRepository,
     ConfigVersionRepository,
@@ -16,6 +16,10 @@ from core.db import (
     unit_of_work,
 )
 from core.db.tables import ApiKeyRow, ConfigVersionRow, ResponseRow, TenantRow
+from core.ingest import batch_from_records, prepare_rows
+from tests.helpers import STORE_YAML
+
+STORE_ISET = load_config(STORE_YAML).indicator_set
 
 
 @pytest.mark.parametrize("slug", ["ab", "acme", "0day", "acme-retail-2", "a" * 63, "a-"])
@@ -73,17 +77,12 @@ def _populate(session, slug: str) -> int:
     version = ConfigVersionRepository(session).add(
         tenant.id, "set: x\n", {"code": "x"}, "x", created_by_key_id=key.id
     )
-    frame = pd.DataFrame(
-        {
-            "response_key": [f"{slug}-1", f"{slug}-2"],
-            "customer_id": ["c1", "c2"],
-            "touchpoint": ["store", "store"],
-            "collected_at": pd.to_datetime(["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"]),
-            "attributes": ["{}", "{}"],
-            "answers": ['{"q1": "1"}', '{"q1": "2"}'],
-        }
-    )
-    ResponseRepository(session).insert_many(tenant.id, version.id, version.version, frame)
+    items = [
+        {"response_id": f"{slug}-{i}", "customer_id": f"c{i}", "touchpoint": "store", "collected_at": f"2024-05-0{i}T10:00:00Z", "answers": {"env_overall": option}}
+        for i, option in ((1, "A"), (2, "B"))
+    ]
+    rows = prepare_rows(batch_from_records(items, STORE_ISET), STORE_ISET)
+    ResponseRepository(session).insert_many(tenant.id, version.id, version.version, rows)
     return tenant.id
 
 

@@ -61,4 +61,11 @@ def _admin_key(app, label: str) -> str:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_spec(case):
     token = OPERATOR if case.path.startswith("/api/v1/tenants") else _admin_key(APP, case.operation.label)
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=[positive_data_acceptance])
+    # A real key replaces the generated one. A negative case that leaves the header out on
+    # purpose is sent as generated, without it (the API must answer 401): putting a key back
+    # would send another request than the case records, and schemathesis would judge what is
+    # left of it (say, an extra query parameter, which alone it accepts being ignored) as if
+    # the credentials were still missing. Which cases come up depends on every literal in
+    # the loaded modules (Hypothesis draws from them), so this failed by chance, not by change.
+    headers = {"Authorization": f"Bearer {token}"} if "Authorization" in (case.headers or {}) else {}
+    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])

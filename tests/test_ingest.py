@@ -22,15 +22,15 @@ def problems(fn):
 def test_csv_with_bom_labels_and_attributes_becomes_canonical_rows():
     csv = "\ufeffresponse_id,collected_at,region,env_overall,env_noise,nps_recommend\n r9 ,2026-03-01T08:00:00+08:00,北区,比较满意,3,9\n"
     rows = prepare_rows(read_csv_batch(csv.encode("utf-8"), ISET), ISET, now=NOW)
-    assert rows.loc[0, "response_key"] == "r9"
-    assert rows.loc[0, "collected_at"] == pd.Timestamp("2026-03-01T00:00:00Z")
-    assert json.loads(rows.loc[0, "attributes"]) == {"region": "北区"}
-    assert json.loads(rows.loc[0, "answers"]) == {"env_overall": "B", "env_noise": 3.0, "nps_recommend": 9.0}
+    assert rows.frame.loc[0, "response_key"] == "r9"
+    assert rows.frame.loc[0, "collected_at"] == pd.Timestamp("2026-03-01T00:00:00Z")
+    assert json.loads(rows.frame.loc[0, "attributes"]) == {"region": "北区"}
+    assert json.loads(rows.frame.loc[0, "answers"]) == {"env_overall": "B", "env_noise": 3.0, "nps_recommend": 9.0}
 
 
 def test_missing_collected_at_defaults_to_now():
     rows = prepare_rows(read_csv_batch(b"env_overall\nA\n", ISET), ISET, now=NOW)
-    assert rows.loc[0, "collected_at"] == NOW and rows.loc[0, "response_key"] is None
+    assert rows.frame.loc[0, "collected_at"] == NOW and rows.frame.loc[0, "response_key"] is None
 
 
 def test_csv_header_problems():

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
-from core.ingest import UNSTORABLE
+from core.batch.text import UNSTORABLE
 
 # Largest id or version number a request may name (the databases' 32-bit integer range).
 MAX_ID = 2**31 - 1
@@ -24,7 +24,7 @@ MAX_ID = 2**31 - 1
 # databases' 64-bit integers (and no tenant has that many pages).
 MAX_PAGE = MAX_ID
 
-# In a one-line label (a name), no character that cannot be stored (core.ingest.UNSTORABLE)
+# In a one-line label (a name), no character that cannot be stored (core.batch.text.UNSTORABLE)
 # and no control character at all.
 UNSTORABLE_IN_LABEL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.batch.limits import MAX_ID_LENGTH, MAX_TOUCHPOINT_LENGTH
 from core.db.base import Base, TenantScoped, UTCDateTime, utcnow
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -89,9 +90,10 @@ class ResponseRow(TenantScoped, Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     config_version_id: Mapped[int] = mapped_column(ForeignKey("config_versions.id"))
     version: Mapped[int] = mapped_column(Integer)
-    response_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    customer_id: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    touchpoint: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    # As wide as the ingest checks allow (core.batch.limits): rows are stored unchecked.
+    response_key: Mapped[str | None] = mapped_column(String(MAX_ID_LENGTH))
+    customer_id: Mapped[str | None] = mapped_column(String(MAX_ID_LENGTH))
+    touchpoint: Mapped[str | None] = mapped_column(String(MAX_TOUCHPOINT_LENGTH))
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attributes: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
     answers: Mapped[str] = mapped_column(Text)

@@ -94,7 +94,8 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
                 "create the tenant; upload config_versions/v1.yaml, v2.yaml ... in order, so the version numbers match",
                 "enable the plugins tenant_plugins.json lists (`PUT /api/v1/tenant/plugins/NAME`); uploading a configuration already enables its industry's",
                 (
-                    "for each responses/vN.csv: `csm import-responses --tenant SLUG --version N responses/vN.csv`, "
+                    "for each responses/vN.csv: `csm import-responses --tenant SLUG --version N responses/vN.csv` "
+                    "(with CSM_MAX_BATCH raised for a file of more rows than it), "
                     "or POST it to /api/v1/responses/csv?version=N in pieces of at most MAX_BATCH rows"
                 ),
             ],

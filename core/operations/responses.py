@@ -33,7 +33,8 @@ def ingest(session: Session, tenant_id: int, batch_of, version: int | None = Non
     try:
         count = responses.insert_many(tenant_id, stored.id, stored.version, rows)
     except DuplicateResponseKey as exc:
-        raise _stored_meanwhile(rows["response_key"], responses.existing_keys(tenant_id, rows["response_key"].dropna().tolist())) from exc
+        keys = rows.frame["response_key"]
+        raise _stored_meanwhile(keys, responses.existing_keys(tenant_id, keys.dropna().tolist())) from exc
     return IngestResult(accepted=count, version=stored.version)
 
 

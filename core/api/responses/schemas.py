@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.api.common import MAX_ID
+from core.batch.limits import MAX_BATCH
 
 
 class ResponseItemSchema(Schema):
@@ -36,7 +37,7 @@ class IngestSchema(Schema):
         fields.Nested(ResponseItemSchema),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": "Up to 10,000 responses; items have the shape of ResponseItem."},
+        metadata={"description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH); items have the shape of ResponseItem."},
     )
 
 

@@ -16,16 +16,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from core.db.errors import DuplicateResponseKey
-from core.db.tables import CODE_LENGTH, NAME_LENGTH
+from core.batch import PreparedRows
 
-INPUT_COLUMNS = ("response_key", "customer_id", "touchpoint", "collected_at", "attributes", "answers")
-TEXT_LIMITS = {"response_key": NAME_LENGTH, "customer_id": NAME_LENGTH, "touchpoint": CODE_LENGTH}
 BASE_COLUMNS = ("response_id", "customer_id", "touchpoint", "collected_at")
 
 
 @dataclass(frozen=True)
-class PreparedRows:
+class WriteColumns:
     """Column lists ready for a bulk write, all the same length, None for SQL NULL.
 
     Timestamps are UTC text: ``YYYY-MM-DD HH:MM:SS.ffffff``, the exact form SQLAlchemy
@@ -44,65 +41,25 @@ class PreparedRows:
         return len(self.response_key)
 
 
-def prepare_rows(frame: pd.DataFrame) -> PreparedRows:
-    """Validate an ingest frame and turn it into plain column lists.
-
-    Checked here, identically for both databases: required columns, a tz-aware and complete
-    ``collected_at``, text lengths (SQLite would not enforce them), JSON object text in
-    ``attributes``/``answers`` (missing values become ``{}``), and response keys repeated
-    within the batch.
-    """
-    missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"response frame lacks columns: {', '.join(missing)}")
-    texts = {name: _text_column(frame[name], name) for name in TEXT_LIMITS}
-    keys = frame["response_key"]
-    repeated = keys[keys.notna() & keys.duplicated(keep=False)]
-    if not repeated.empty:
-        sample = ", ".join(map(str, repeated.unique()[:5]))
-        raise DuplicateResponseKey(f"response_key repeated within the batch: {sample}")
-    return PreparedRows(
-        response_key=texts["response_key"],
-        customer_id=texts["customer_id"],
-        touchpoint=texts["touchpoint"],
+def write_columns(rows: PreparedRows) -> WriteColumns:
+    """Prepared responses → plain column lists, converted, not checked again: the record
+    kind's ``prepare`` checked every value once (lengths, unstorable characters, complete
+    UTC times, JSON object text) and ``PreparedRows`` is the proof."""
+    frame = rows.frame
+    return WriteColumns(
+        response_key=frame["response_key"].tolist(),
+        customer_id=frame["customer_id"].tolist(),
+        touchpoint=frame["touchpoint"].tolist(),
         collected_at_utc=utc_text(frame["collected_at"]),
-        attributes=_json_column(frame["attributes"], "attributes"),
-        answers=_json_column(frame["answers"], "answers"),
+        attributes=frame["attributes"].tolist(),
+        answers=frame["answers"].tolist(),
     )
 
 
 def utc_text(values: pd.Series) -> list[str]:
-    """Tz-aware timestamps -> UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` strings, vectorised."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(
-            f"collected_at must be tz-aware datetimes (got dtype {values.dtype}); "
-            "a naive time would be a guess"
-        )
-    if values.isna().any():
-        raise ValueError("collected_at has missing values")
+    """UTC timestamps (``datetime64[*, UTC]``) → ``YYYY-MM-DD HH:MM:SS.ffffff`` strings, vectorised."""
     utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
     return np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " ").tolist()
-
-
-def _text_column(values: pd.Series, name: str) -> list:
-    present = values.notna()
-    as_text = values.astype(str).astype(object).where(present, None)
-    too_long = as_text[present].str.len() > TEXT_LIMITS[name]
-    if too_long.any():
-        raise ValueError(f"{name} longer than {TEXT_LIMITS[name]} characters in row {too_long.idxmax()}")
-    return as_text.tolist()
-
-
-def _json_column(values: pd.Series, name: str) -> list[str]:
-    filled = values.astype(object).where(values.notna(), "{}")
-    if pd.api.types.infer_dtype(filled, skipna=False) not in ("string", "empty"):
-        raise ValueError(f"{name} must hold JSON object text (json.dumps of a dict), not objects")
-    ok = filled.str.startswith("{") & filled.str.endswith("}")
-    if not ok.all():
-        raise ValueError(
-            f"{name} must hold JSON object text (json.dumps of a dict); row {(~ok).idxmax()} does not"
-        )
-    return filled.tolist()
 
 
 def build_frame(
