@@ -16,6 +16,7 @@ from core.api.context import CsmState, install_request_session
 from core.api.errors import register_error_map
 from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
+from core.operations.configuration import session_info
 from core.plugins import IndustryRegistry, get_plugin_manager
 from core.settings import load_settings
 
@@ -63,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
     )
     engine = make_engine(settings["DATABASE_URL"])
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())
-    app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine), registry=registry, settings=settings)
+    app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine, session_info(registry)), registry=registry, settings=settings)
     install_request_session(app)
     install_rate_limits(app, settings)
 

@@ -10,8 +10,9 @@ Two kinds of hooks:
 
 - **Catalogue hooks** (``csm_industries`` ... ``csm_service_tiers``): the facts of an
   industry, read for every installed plugin (tenants browse them before enabling one).
-- **Registration hooks** (``csm_register_*``): what a plugin adds to the tenants that
-  enabled it: scales, expression functions, case and event types, analysis methods. For a
+- **Registration hooks** (``csm_register_*``, ``csm_section_defaults``): what a plugin
+  adds to the tenants that enabled it: configuration sections and section defaults,
+  scales, expression functions, case and event types, analysis methods. For a
   tenant they are called only on the core's own plugin (``core.builtins``, always
   enabled) and the plugins that tenant enabled (``core.registrations.PluginSet``).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import pluggy
 
+from core.config.sections import Section, SectionDefault
 from core.model import (
     KPI,
     AnalysisMethod,
@@ -164,6 +166,38 @@ def csm_register_analysis_methods() -> list[AnalysisMethod]:
     """
 
 
-# --- configuration hooks -----------------------------------------------------------------
-# The configuration-sections issue adds its hooks here (csm_register_config_sections,
-# csm_section_defaults), with their built-in implementations in core/builtins/__init__.py.
+# --- configuration hooks: what a plugin adds to its tenants' documents ------------------
+
+
+@hookspec
+def csm_register_config_sections() -> list[Section]:
+    """Top-level sections a tenant document may have when this plugin is enabled.
+
+    A section is one :class:`core.config.sections.Section`: its name, the marshmallow
+    field that checks its shape, the builder that turns the checked data into immutable
+    model objects (it may read the sections it ``requires``), and how it is stored. The
+    core registers its own (``scales``, ``indicator_set``) through this hook too. A
+    document naming a section no enabled plugin registers is refused, line and all.
+
+    :return: a list of :class:`core.config.sections.Section`; names are unique across
+        plugins (a clash fails at start-up naming both).
+    """
+
+
+@hookspec
+def csm_section_defaults(industry: str | None) -> list[SectionDefault]:
+    """Section values contributed to the documents of this plugin's tenants.
+
+    Called when a document is loaded, with the document's ``industry:`` (None without
+    one). Each value is in the tenant format and is combined with the tenant's own section
+    by the section's ``merge_defaults`` (for ``scales``: a contributed scale is added when
+    a question references it and the tenant does not define it). The resolved, stored
+    document carries the result, so a version rebuilds exactly without the plugin. The
+    scales registered with ``csm_register_scales`` and ``csm_scales`` reach documents
+    this way without an implementation of this hook; a value returned here wins over them.
+
+    :param industry: the document's industry code, or None.
+    :return: a list of :class:`core.config.sections.SectionDefault` (section name, value);
+        where two plugins contribute to one section, mapping values are merged key by key
+        (the first plugin in call order wins a key), other values are taken from the first.
+    """

@@ -21,7 +21,7 @@ import importlib
 import importlib.metadata
 import threading
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 import pluggy
@@ -30,11 +30,12 @@ from packaging.version import InvalidVersion, Version
 
 from core import __version__, hookspecs
 from core.catalogue import template_text
+from core.config.sections import SectionRegistry
 from core.config.templates import TemplateText
 from core.model import AnalysisMethod, CaseType, EventType, Industry, PluginInfo, Scale, TouchpointCatalogue
 from core.registrations import BUILTIN, PluginLoadError, PluginSet, collect
 
-__all__ = ["BUILTIN", "BUILTIN_PLUGINS", "DEFAULT_PLUGINS", "IndustryRegistry", "PluginLoadError", "get_plugin_manager", "plugin_info"]
+__all__ = ["BUILTIN", "BUILTIN_PLUGINS", "DEFAULT_PLUGINS", "DocumentPlugins", "IndustryRegistry", "PluginLoadError", "get_plugin_manager", "plugin_info"]
 
 ENTRY_POINT_GROUP = "csm.plugins"
 
@@ -161,6 +162,10 @@ class IndustryRegistry:
                 self._sets.move_to_end(key)
             return found
 
+    def document_plugins(self, enabled: Iterable[str] = ()) -> "DocumentPlugins":
+        """What a tenant document is read with, for a tenant that enabled ``enabled``."""
+        return DocumentPlugins(self, frozenset(enabled))
+
     # --- per tenant: what the tenant's enabled plugins register -------------------------
 
     def expression_functions(self, tenant_plugins: Iterable[str]) -> dict[str, Callable[..., Any]]:
@@ -222,6 +227,26 @@ class IndustryRegistry:
             "expectation_rules": [asdict(r) for r in self._collect("csm_expectation_rules", industry)],
             "service_tiers": [asdict(t) for t in sorted(self._collect("csm_service_tiers", industry), key=lambda t: t.rank)],
         }
+
+
+@dataclass(frozen=True)
+class DocumentPlugins:
+    """The plugins a tenant's configuration document is read with: those the tenant
+    enabled, plus the one providing the document's ``industry:`` (storing the document
+    enables it). Handed to the loader as ``sections=`` and ``defaults=``."""
+
+    registry: IndustryRegistry
+    enabled: frozenset[str]
+
+    def plugin_set(self, industry: str | None) -> PluginSet:
+        provider = self.registry.industry_plugin(industry) if industry else None
+        return self.registry.for_plugins(self.enabled | ({provider.name} if provider is not None else set()))
+
+    def sections(self, industry: str | None) -> SectionRegistry:
+        return self.plugin_set(industry).config_sections
+
+    def defaults(self, industry: str | None) -> dict[str, Any]:
+        return self.plugin_set(industry).section_defaults(industry)
 
 
 def registry_of(templates: object) -> IndustryRegistry | None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Mapping, TypeVar
 
 import pluggy
 
+from core.config.sections import Section, SectionDefault, SectionRegistry
+from core.config.sections.scales import scale_document
 from core.model import AnalysisMethod, CaseType, EventType, ExpressionFunction, Industry, Scale
 
 BUILTIN = "core"  # the name of the core's own plugin (core.builtins), enabled for everyone
@@ -81,6 +83,7 @@ class PluginSet:
         self.names = frozenset(names) | {BUILTIN}
         self._removed = [plugin for name, plugin in pm.list_name_plugin() if name not in self.names]
         self._scales: dict[tuple[str, ...], dict[str, Scale]] = {}
+        self._defaults: dict[str | None, dict[str, Any]] = {}
         self._callers: dict[str, pluggy.HookCaller] = {}
 
     def hook(self, name: str) -> pluggy.HookCaller:
@@ -90,7 +93,7 @@ class PluginSet:
         return self._callers[name]
 
     def check(self) -> None:
-        for attr in ("industries", "generic_scales", "expression_functions", "case_types", "event_types", "analysis_methods"):
+        for attr in ("industries", "config_sections", "generic_scales", "expression_functions", "case_types", "event_types", "analysis_methods"):
             getattr(self, attr)
 
     @functools.cached_property
@@ -153,3 +156,37 @@ class PluginSet:
     @functools.cached_property
     def analysis_methods(self) -> dict[str, Registered[AnalysisMethod]]:
         return unique(collect(self.hook("csm_register_analysis_methods"), AnalysisMethod), "code", "analysis method")
+
+    @functools.cached_property
+    def registered_sections(self) -> list[Registered[Section]]:
+        """``csm_register_config_sections``: every section these plugins register, the
+        core's first, then in call order (names unique across plugins)."""
+        found = unique(collect(self.hook("csm_register_config_sections"), Section), "name", "configuration section")
+        return sorted(found.values(), key=lambda reg: reg.plugin != BUILTIN)  # stable sort
+
+    @functools.cached_property
+    def config_sections(self) -> SectionRegistry:
+        """The sections these plugins' documents may have, each after those it requires."""
+        try:
+            return SectionRegistry(tuple(reg.item for reg in self.registered_sections))
+        except ValueError as exc:  # a section requiring one no enabled plugin registers, or a cycle
+            raise PluginLoadError(f"{exc} (plugins: {', '.join(sorted(self.names))})") from None
+
+    def section_defaults(self, industry: str | None = None) -> dict[str, Any]:
+        """Section name → the value these plugins contribute to a document of ``industry``:
+        the usable scales (``scales()``) as the ``scales`` default, then what
+        ``csm_section_defaults`` returns, which wins (see the hookspec for how two plugins'
+        values combine). Kept per industry; an industry not provided adds no scales."""
+        key = industry if industry in self.industries else None
+        if key not in self._defaults:  # keys drawn from this set's own industries: bounded
+            contributed: dict[str, Any] = {}
+            for reg in collect(self.hook("csm_section_defaults"), SectionDefault, industry=key):
+                name, value = reg.item.section, reg.item.value
+                if name not in contributed:
+                    contributed[name] = dict(value) if isinstance(value, Mapping) else value
+                elif isinstance(value, Mapping) and isinstance(contributed[name], dict):
+                    contributed[name] = {**value, **contributed[name]}
+            scales = {code: scale_document(scale) for code, scale in self.scales(key).items()}
+            contributed["scales"] = {**scales, **contributed.get("scales", {})}
+            self._defaults[key] = contributed
+        return self._defaults[key]

@@ -95,6 +95,17 @@ class TenantHandle:
         assert r.status_code == 201, r.json
         return r.json
 
+# a two-question document defining its one scale
+SMALL = """version: 1
+scales:
+  ten: {kind: numeric, min: 0, max: 10}
+indicator_set:
+  code: small
+  children:
+    - {code: q1, scale: ten, weight: 0.5}
+    - {code: q2, scale: ten, weight: 0.5}
+"""
+
 # store.yaml plus an open (text) question, so text answers can be tried too
 TEXT_YAML = STORE_YAML.replace("  nps: {kind: nps}", "  nps: {kind: nps}\n  comment: {kind: text}").replace(
     '(0-10)?"}', '(0-10)?"}\n        - {code: what_to_improve, scale: comment}'

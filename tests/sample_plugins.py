@@ -5,8 +5,14 @@ The cases they register are test fixtures (``source: "test fixture"``), not fact
 
 from __future__ import annotations
 
-import pandas as pd
+from dataclasses import dataclass
 
+import pandas as pd
+from marshmallow import fields
+
+from core.config.schema import Code, Number, Strict
+from core.config.sections import Section, SectionDefault
+from core.config.sections.base import raise_if
 from core.hookspecs import hookimpl
 from core.model import AnalysisMethod, CaseType, EventType, ExpressionFunction, Param, PluginInfo, Scale, ScaleKind, ScaleOption
 from core.plugins import IndustryRegistry, get_plugin_manager
@@ -89,7 +95,72 @@ class Sat5:
         return [SAT5_YES_NO]
 
 
-ALL = (Analysis, Clock, Service, Sat5)
+# A configuration section as a plugin registers it: its own schema, builder and model object.
+@dataclass(frozen=True)
+class Target:
+    question: str
+    minimum: float
+
+
+class TargetSchema(Strict):
+    question = Code(required=True)
+    minimum = Number(required=True)
+
+
+def _build_targets(context, data):
+    iset = context.built["indicator_set"]
+    issues = [
+        context.issue(("targets", i, "question"), f"no question {t['question']!r} in the indicator set")
+        for i, t in enumerate(data)
+        if t["question"] not in {q.code for q in iset.questions}
+    ]
+    raise_if(issues)
+    return tuple(Target(question=t["question"], minimum=t["minimum"]) for t in data)
+
+
+TARGETS = Section(
+    name="targets",
+    field=lambda: fields.List(fields.Nested(TargetSchema), load_default=None),
+    build=_build_targets,
+    requires=("indicator_set",),
+    summary=lambda targets: {"targets": len(targets)},
+)
+
+SAT3 = {"kind": "ordinal", "options": [{"code": "good", "score": 3, "satisfied": True}, {"code": "ok", "score": 2}, {"code": "bad", "score": 1}]}
+
+
+class Targets:
+    """Registers the ``targets`` section; contributes a ``sat3`` scale to every document
+    of its tenants, and, to documents of industry ``retail``, a default target."""
+
+    csm_plugin_info = PluginInfo(name="targets", version="1.0", core=">=0.1")
+
+    @hookimpl
+    def csm_register_config_sections(self):
+        return [TARGETS]
+
+    @hookimpl
+    def csm_section_defaults(self, industry):
+        defaults = [SectionDefault(section="scales", value={"sat3": SAT3})]
+        if industry == "retail":
+            defaults.append(SectionDefault(section="targets", value=[{"question": "q01_environment", "minimum": 80}]))
+        return defaults
+
+
+ALL = (Analysis, Clock, Service, Sat5, Targets)
+
+
+def plugin(name, **hooks):
+    """A plugin named ``name`` implementing each ``hook=value`` as a hook returning value."""
+    attrs = {"csm_plugin_info": PluginInfo(name=name, version="1.0", core=">=0.1")}
+    for hook, value in hooks.items():
+        attrs[hook] = hookimpl(lambda self, value=value: list(value))
+    return type(f"Plugin_{name}", (), attrs)()
+
+
+def registry_with(*plugins) -> IndustryRegistry:
+    """The core's plugin and the repository's industry plugins, plus ``plugins`` (instances)."""
+    return IndustryRegistry(get_plugin_manager(entry_points=False, extra=plugins))
 
 
 def plugin_manager(*classes):

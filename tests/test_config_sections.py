@@ -2,64 +2,23 @@
 formats read forever, contributed defaults, and one compiled configuration per version."""
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from marshmallow import fields
-
 from core.config import ConfigError, build_config, load_config
 from core.config.compiled import CompiledConfigCache
 from core.config.document import FORMAT_VERSION, UnknownFormat, migrate
-from core.config.schema import Code, Number, Strict
 from core.config.sections import CORE_SECTIONS, Section, SectionRegistry
-from core.config.sections.base import raise_if
+from tests.helpers import SMALL
+from tests.sample_plugins import TARGETS, Target
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE_YAML = (ROOT / "config" / "examples" / "store.yaml").read_text(encoding="utf-8")
 FORMAT_1 = json.loads((Path(__file__).parent / "data" / "store-format-1.json").read_text(encoding="utf-8"))
 
-SMALL = """version: 1
-scales:
-  ten: {kind: numeric, min: 0, max: 10}
-indicator_set:
-  code: small
-  children:
-    - {code: q1, scale: ten, weight: 0.5}
-    - {code: q2, scale: ten, weight: 0.5}
-"""
 
 
-# A section as a plugin would register it: its own schema, builder and model object.
-@dataclass(frozen=True)
-class Target:
-    question: str
-    minimum: float
-
-
-class TargetSchema(Strict):
-    question = Code(required=True)
-    minimum = Number(required=True)
-
-
-def _build_targets(context, data):
-    iset = context.built["indicator_set"]
-    issues = [
-        context.issue(("targets", i, "question"), f"no question {t['question']!r} in the indicator set")
-        for i, t in enumerate(data)
-        if t["question"] not in {q.code for q in iset.questions}
-    ]
-    raise_if(issues)
-    return tuple(Target(question=t["question"], minimum=t["minimum"]) for t in data)
-
-
-TARGETS = Section(
-    name="targets",
-    field=lambda: fields.List(fields.Nested(TargetSchema), load_default=None),
-    build=_build_targets,
-    requires=("indicator_set",),
-    summary=lambda targets: {"targets": len(targets)},
-)
 WITH_TARGETS = SectionRegistry((TARGETS, *CORE_SECTIONS))  # registered out of order on purpose
 
 

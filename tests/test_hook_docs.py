@@ -46,7 +46,7 @@ def hook_tests() -> dict[str, list[str]]:
 
 
 def test_the_hooks_are_found():
-    assert len(HOOKS) == 12 and all(name.startswith("csm_") for name in HOOKS)
+    assert len(HOOKS) == 14 and all(name.startswith("csm_") for name in HOOKS)
 
 
 @pytest.mark.parametrize("hook", HOOKS)

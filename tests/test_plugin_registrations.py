@@ -15,24 +15,12 @@ from core.config import load_config
 from core.hookspecs import hookimpl
 from core.model import AnalysisMethod, CaseType, EventType, ExpressionFunction, ModelError, Param, PluginInfo
 from core.model.standard_scales import SAT5, STANDARD_SCALES
-from core.plugins import IndustryRegistry, PluginLoadError, get_plugin_manager
+from core.plugins import PluginLoadError
 from tests import sample_plugins
 from tests.helpers import STORE_YAML
-from tests.sample_plugins import SAT5_YES_NO, Analysis, Sat5, Service
+from tests.sample_plugins import SAT5_YES_NO, Analysis, Sat5, Service, plugin, registry_with
 
 T0 = "2026-01-15T10:00:00Z"
-
-
-def plugin(name, **hooks):
-    """A plugin named ``name`` implementing each ``hook=value`` as a hook returning value."""
-    attrs = {"csm_plugin_info": PluginInfo(name=name, version="1.0", core=">=0.1")}
-    for hook, value in hooks.items():
-        attrs[hook] = hookimpl(lambda self, value=value: list(value))
-    return type(f"Plugin_{name}", (), attrs)()
-
-
-def registry_with(*plugins) -> IndustryRegistry:
-    return IndustryRegistry(get_plugin_manager(entry_points=False, extra=plugins))
 
 
 # --- csm_register_expression_functions ---------------------------------------------------

@@ -48,10 +48,13 @@ def test_every_hook_is_prefixed_typed_and_documented_with_params_and_return():
         *CATALOGUE_HOOKS[:4],
         "csm_register_analysis_methods",
         "csm_register_case_types",
+        "csm_register_config_sections",
         "csm_register_event_types",
         "csm_register_expression_functions",
         "csm_register_scales",
-        *CATALOGUE_HOOKS[4:],
+        "csm_scales",
+        "csm_section_defaults",
+        *CATALOGUE_HOOKS[5:],
     ]
     for name in HOOKS:
         spec = getattr(hookspecs, name)

@@ -20,7 +20,7 @@ from tests import sample_plugins
 from tests.helpers import OPERATOR_KEY, ROOT, STORE_YAML, TWO, TenantHandle, auth
 
 RETAIL_YAML = (ROOT / "config" / "examples" / "retail-template.yaml").read_text(encoding="utf-8")
-INSTALLED = ["core", "analysis", "clock", "retail", "sat5", "service"]
+INSTALLED = ["core", "analysis", "clock", "retail", "sat5", "service", "targets"]
 
 
 @pytest.fixture

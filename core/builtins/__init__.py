@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from core import __version__
 from core.builtins.expressions import EXPRESSION_FUNCTIONS
+from core.config.sections import CORE_SECTIONS
 from core.hookspecs import hookimpl
 from core.model import PluginInfo
 from core.model.standard_scales import STANDARD_SCALES
@@ -21,7 +22,7 @@ csm_plugin_info = PluginInfo(
     name=NAME,
     version=__version__,
     core=f"=={__version__}",
-    description="The core's defaults: standard rating scales and time-limit expression functions.",
+    description="The core's defaults: configuration sections, standard rating scales and time-limit expression functions.",
 )
 
 
@@ -36,5 +37,7 @@ def csm_register_expression_functions():
     return list(EXPRESSION_FUNCTIONS)
 
 
-# Configuration sections: the built-in implementations of csm_register_config_sections and
-# csm_section_defaults (added by the configuration-sections issue) go here.
+@hookimpl(trylast=True)
+def csm_register_config_sections():
+    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set."""
+    return list(CORE_SECTIONS)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from core.config import ConfigError, load_config
+from core.config import ConfigError
 from core.settings import SettingsError, load_settings
 
 EXIT_BAD_INPUT = 2
@@ -36,9 +36,10 @@ class Context:
 
     def unit_of_work(self):
         from core.db.engine import make_engine, make_session_factory, unit_of_work
+        from core.operations.configuration import session_info
 
         if self._sessions is None:
-            self._sessions = make_session_factory(make_engine(self.settings["DATABASE_URL"]))
+            self._sessions = make_session_factory(make_engine(self.settings["DATABASE_URL"]), session_info(self.registry))
         return unit_of_work(self._sessions)
 
     def tenant_id(self, session, slug: str) -> int:
@@ -67,7 +68,9 @@ def fail(message: str, lines: list[str] | None = None, total: int | None = None)
 
 def read_config(ctx: Context, path: Path):
     try:
-        return load_config(path.read_bytes(), str(path), ctx.registry.template)
+        from core.operations import configuration
+
+        return configuration.read_config(path.read_bytes(), str(path), ctx.registry.template)
     except ConfigError as exc:
         config_failed(exc, str(path))
 

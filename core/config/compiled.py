@@ -4,7 +4,7 @@ A stored version never changes, so its compiled form (the model objects of every
 plus anything derived from them) is built the first time it is needed and then served
 from memory: a lookup by key, no parsing, no hashing per request. The key names the
 database, the tenant and the version number, which together identify one immutable
-document. Nothing ever invalidates an entry; the least recently used ones are dropped
+document (and the sections it is built with). Nothing ever invalidates an entry; the least recently used ones are dropped
 when more than ``MAX_ENTRIES`` versions are in use.
 """
 
@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Hashable, Mapping
 
 from core.config.loader import TenantConfig, build_config
+from core.config.sections import SectionRegistry
 
 MAX_ENTRIES = 512
 
@@ -28,13 +29,13 @@ class CompiledConfigCache:
         self._lock = threading.Lock()
         self.builds = 0  # how many documents were compiled (for tests and diagnostics)
 
-    def get(self, key: Hashable, document: Mapping) -> TenantConfig:
+    def get(self, key: Hashable, document: Mapping, sections: SectionRegistry | None = None) -> TenantConfig:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
-        built = build_config(document)  # outside the lock: building can take milliseconds
+        built = build_config(document, sections)  # outside the lock: building can take milliseconds
         with self._lock:
             self.builds += 1
             self._entries[key] = built
@@ -51,9 +52,10 @@ class CompiledConfigCache:
 _CACHE = CompiledConfigCache()
 
 
-def compiled_config(key: Hashable, document: Mapping) -> TenantConfig:
-    """The compiled configuration of the stored version ``key`` whose document is given."""
-    return _CACHE.get(key, document)
+def compiled_config(key: Hashable, document: Mapping, sections: SectionRegistry | None = None) -> TenantConfig:
+    """The compiled configuration of the stored version ``key`` whose document is given,
+    built with ``sections`` (default: the core's); ``key`` must name the sections too."""
+    return _CACHE.get(key, document, sections)
 
 
 def cache() -> CompiledConfigCache:

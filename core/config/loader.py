@@ -16,7 +16,7 @@ skipped, so one broken section does not hide another's problems.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -32,6 +32,8 @@ from core.model import IndicatorSet, Scale
 
 # industry (or None) -> {section name: contributed default value, in the tenant format}
 SectionDefaults = Callable[[str | None], Mapping[str, Any]]
+# industry (or None) -> the sections a document of that industry may have
+SectionsFor = Callable[[str | None], SectionRegistry]
 
 __all__ = ["TemplateLookup", "TemplateText", "TenantConfig", "build_config", "load_config"]
 
@@ -45,6 +47,7 @@ class TenantConfig:
     document: dict
     industry: str | None = None
     _summary: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    uncompiled: tuple[str, ...] = ()  # stored sections no registered section reads any more
 
     @property
     def indicator_set(self) -> IndicatorSet:
@@ -67,16 +70,17 @@ def load_config(
     file: str | None = None,
     templates: TemplateLookup | None = None,
     *,
-    sections: SectionRegistry | None = None,
+    sections: SectionRegistry | SectionsFor | None = None,
     defaults: SectionDefaults | None = None,
 ) -> TenantConfig:
     """Parse, check and compile a tenant document; raise ConfigError listing the problems.
 
-    ``sections`` are the sections a document may have (default: the core's); ``defaults``
-    gives the section values plugins contribute for the document's industry.
+    ``sections`` are the sections a document may have (default: the core's), or a function
+    giving them for the document's ``industry:`` (the plugin providing an industry adds its
+    sections); ``defaults`` gives the section values plugins contribute for that industry.
     """
-    registry = sections or CORE_REGISTRY
     doc = read_yaml(text, file)
+    registry = _registry_for(sections, _industry_of(doc.data))
     if isinstance(doc.data, dict) and defaults is not None:
         doc = YamlDocument(_with_defaults(doc.data, registry, defaults), doc.lines, doc.file)
     data = _check_shape(doc, registry)
@@ -86,20 +90,38 @@ def load_config(
     return _compile(data, Locator(doc, template_doc, data), registry)
 
 
-def build_config(document: Mapping, sections: SectionRegistry | None = None) -> TenantConfig:
-    """Rebuild a configuration from a stored, resolved document, in any stored format."""
-    registry = sections or CORE_REGISTRY
+def build_config(document: Mapping, sections: SectionRegistry | SectionsFor | None = None) -> TenantConfig:
+    """Rebuild a configuration from a stored, resolved document, in any stored format.
+
+    A stored document was checked when it was stored. A section in it that no registered
+    section now reads (its plugin was disabled or uninstalled since) is not compiled and is
+    listed in ``TenantConfig.uncompiled``; everything else builds as it did.
+    """
     current = migrate(document)
-    data = document_schema(registry).load(_strip_provenance(current))
-    return _compile(data, Locator(None, None, data), registry, provenance=current.get("template"))
+    registry = _registry_for(sections, _industry_of(current))
+    stored = _strip_provenance(current)
+    uncompiled = tuple(name for name in stored if name not in HEADER and name not in registry)
+    data = document_schema(registry).load({k: v for k, v in stored.items() if k not in uncompiled})
+    config = _compile(data, Locator(None, None, data), registry, provenance=current.get("template"))
+    return replace(config, uncompiled=uncompiled) if uncompiled else config
 
 
 # --- steps -----------------------------------------------------------------------------
 
 
+def _industry_of(data: Any) -> str | None:
+    industry = data.get("industry") if isinstance(data, Mapping) else None
+    return industry if isinstance(industry, str) else None
+
+
+def _registry_for(sections: SectionRegistry | SectionsFor | None, industry: str | None) -> SectionRegistry:
+    if sections is None:
+        return CORE_REGISTRY
+    return sections if isinstance(sections, SectionRegistry) else sections(industry)
+
+
 def _with_defaults(raw: dict, registry: SectionRegistry, defaults: SectionDefaults) -> dict:
-    industry = raw.get("industry") if isinstance(raw.get("industry"), str) else None
-    contributed = defaults(industry) or {}
+    contributed = defaults(_industry_of(raw)) or {}
     out = dict(raw)
     for name, default in contributed.items():
         section = registry.by_name.get(name)

@@ -31,6 +31,10 @@ class TemplateText:
 TemplateLookup = Callable[[str, str], "TemplateText | None"]
 
 
+# What merge_template combines itself; any other section of the tenant's document is taken whole.
+OWN_KEYS = ("version", "industry", "source", "template", "scales", "indicator_set")
+
+
 def merge_template(doc: YamlDocument, data: dict, templates: TemplateLookup | None, validate_shape) -> tuple[YamlDocument, dict]:
     """The tenant's data with the template it names merged in, and the template's document
     (for locating problems). ``validate_shape`` checks the template like a tenant document."""
@@ -50,6 +54,9 @@ def merge_template(doc: YamlDocument, data: dict, templates: TemplateLookup | No
     merged = copy.deepcopy(tdata)
     merged["industry"] = industry
     merged["scales"].update(data["scales"])
+    for name, value in data.items():  # the tenant's other sections replace the template's
+        if name not in OWN_KEYS and value is not None:
+            merged[name] = value
     tset = merged["indicator_set"]
     for key in ("code", "name", "name_zh", "source"):
         if iset.get(key):

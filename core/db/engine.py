@@ -6,9 +6,10 @@ engine from a URL and hands sessions down to repositories.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,13 +78,15 @@ def url_with_search_path(base_url: str | URL, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to ``engine``.
+def make_session_factory(engine: Engine, info: Mapping[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``, each starting with a copy of ``info`` in ``session.info``
+    (what the application hands every unit of work, e.g. the configuration sections its
+    plugins register).
 
     ``expire_on_commit=False`` because repositories already copy rows into plain records;
     expiring would only cause surprise reloads if an ORM row ever escaped.
     """
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 
 @contextmanager

@@ -90,8 +90,8 @@ def enable_plugin(session: Session, tenant_id: int, registry: IndustryRegistry, 
 
 def disable_plugin(session: Session, tenant_id: int, registry: IndustryRegistry, name: str, actor: Actor) -> None:
     """Disable a plugin for the tenant. Refused (Conflict) for the core's own plugin and for
-    the plugin providing the industry of the tenant's current configuration; NotFound if
-    the tenant has not enabled it."""
+    a plugin the tenant's current configuration needs (it provides its industry or
+    registers one of its sections); NotFound if the tenant has not enabled it."""
     if name == BUILTIN:
         raise Conflict(f"the core's plugin {BUILTIN!r} is always enabled")
     repo = TenantPluginRepository(session)
@@ -104,6 +104,13 @@ def disable_plugin(session: Session, tenant_id: int, registry: IndustryRegistry,
         raise Conflict(
             f"configuration version {latest.version} uses industry {industry!r}, which plugin {name!r} provides: "
             "upload a configuration without it first"
+        )
+    stored = latest.document if latest is not None else {}
+    own = sorted(reg.item.name for reg in registry.installed.registered_sections if reg.plugin == name and reg.item.name in stored)
+    if own:
+        raise Conflict(
+            f"configuration version {latest.version} has the section(s) {', '.join(own)}, which plugin {name!r} registers: "
+            "upload a configuration without them first"
         )
     repo.disable(tenant_id, name)
     audit.record(session, tenant_id, actor, "plugin.disable", name)

@@ -20,7 +20,7 @@ from core.api.configuration.schemas import (
 )
 from core.api.context import db, state
 from core.db.repositories import ConfigVersionRepository
-from core.operations import base, configuration
+from core.operations import base, configuration, plugins
 from core.roles import ADMIN, INTEGRATOR
 
 blp = Blueprint("configuration", __name__, url_prefix="/api/v1/config", description="Indicator-set configuration in YAML, stored as numbered, immutable versions.")
@@ -35,7 +35,8 @@ class Validate(MethodView):
     def post(self):
         """Check a configuration without storing it; 422 lists every problem with path and line."""
         text, filename = body_text()
-        config = configuration.validate_config(text, filename or "config.yaml", state().registry.template)
+        enabled = plugins.enabled_names(db(), principal().tenant_id)
+        config = configuration.validate_config(text, filename or "config.yaml", state().registry.template, enabled)
         return {"valid": True, "summary": config.summary()}
 
 

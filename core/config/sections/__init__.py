@@ -5,9 +5,9 @@
 """
 
 from core.config.sections import indicator_set, scales
-from core.config.sections.base import Section, SectionContext, SectionRegistry
+from core.config.sections.base import Section, SectionContext, SectionDefault, SectionRegistry
 
 CORE_SECTIONS: tuple[Section, ...] = (scales.SECTION, indicator_set.SECTION)
 CORE_REGISTRY = SectionRegistry(CORE_SECTIONS)
 
-__all__ = ["CORE_REGISTRY", "CORE_SECTIONS", "Section", "SectionContext", "SectionRegistry"]
+__all__ = ["CORE_REGISTRY", "CORE_SECTIONS", "Section", "SectionContext", "SectionDefault", "SectionRegistry"]

@@ -69,6 +69,17 @@ class Section:
 
 
 @dataclass(frozen=True)
+class SectionDefault:
+    """A value a plugin contributes for one section of its tenants' documents
+    (``csm_section_defaults``), in the tenant format. The section's ``merge_defaults``
+    decides how it combines with what the tenant wrote; by default the tenant's section,
+    when present, replaces it whole."""
+
+    section: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class SectionRegistry:
     """The sections a document may have, in build order (each after what it requires)."""
 

@@ -16,7 +16,7 @@ from marshmallow import fields, validate
 
 from core.config.schema import Code, Number, Strict, text_field
 from core.config.sections.base import Section, SectionContext, raise_if
-from core.model import ModelError, Scale, ScaleOption
+from core.model import ModelError, Scale, ScaleKind, ScaleOption
 
 
 class OptionSchema(Strict):
@@ -104,6 +104,21 @@ def referenced_scales(document: Mapping) -> set[str]:
         if isinstance(change, dict) and isinstance(change.get("scale"), str):
             found.add(change["scale"])
     return found
+
+
+def scale_document(scale: Scale) -> dict:
+    """A model scale written as a tenant would define it in ``scales:`` (how a scale a
+    plugin registers becomes a section default)."""
+    out: dict[str, Any] = {"kind": scale.kind.value}
+    out.update({k: v for k, v in (("name", scale.name), ("name_zh", scale.name_zh)) if v})
+    if scale.kind is ScaleKind.NUMERIC:
+        out.update(min=scale.min, max=scale.max)
+    if scale.options:
+        out["options"] = [
+            {"code": o.code, "score": o.score, **{k: v for k, v in (("label", o.label), ("label_zh", o.label_zh), ("satisfied", o.satisfied)) if v}}
+            for o in scale.options
+        ]
+    return out
 
 
 def summary(scales: dict[str, Scale]) -> dict:
