@@ -52,7 +52,7 @@ class TemplateByCode(MethodView):
     @blp.errors(401, 404)
     @tenant_required
     @blp.etag
-    @blp.response(200, {"type": "string"}, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format.")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format (UTF-8).")
     @blp.doc(operationId="get_template")
     def get(self, code, template):
         """An indicator-set template as YAML, ready to copy or use by reference.
