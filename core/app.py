@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import http
 from typing import Any, Mapping
 
 import pluggy
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from core import __version__
 from core.api import register_api
+from core.api import headers
 from core.api.common import BoundedRequest, ErrorSchema
 from core.api.context import CsmState, install_request_session
 from core.api.errors import register_error_map
@@ -34,6 +37,21 @@ class CsmApi(Api):
     def _register_error_handlers(self):
         super()._register_error_handlers()
         register_error_map(self._app, self.handle_http_exception)
+
+    def _register_responses(self):
+        """flask-smorest's shared answers (one per status, and the default error), each
+        listing the rate-limit headers as every answer documented in place does
+        (core.api.blueprint); 304 also lists its ETag."""
+        headers.register_header_components(self.spec)
+        rate_limit = headers.refs(*headers.RATE_LIMIT_HEADERS)
+        shared = {status.name: (status.phrase, not (100 <= status < 200) and status not in (204, 304)) for status in http.HTTPStatus}
+        shared["DEFAULT_ERROR"] = ("Default error response", True)
+        for name, (description, has_body) in shared.items():
+            response = {"description": description, "headers": {**rate_limit, **({"ETag": "ETAG"} if name == "NOT_MODIFIED" else {})}}
+            if has_body:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(name, response, lazy=True)
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)

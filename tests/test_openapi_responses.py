@@ -93,6 +93,7 @@ def run_session(call) -> None:
     op = auth(OPERATOR_KEY)
     created = call("post", "/api/v1/tenants", op, json={"slug": "acme", "name": "Acme"}).json
     call("get", "/api/v1/tenants", op)
+    call("get", "/api/v1/tenants/acme", op)
     admin = auth(created["api_key"])
     call("get", "/api/v1/tenant", admin)
     call("post", "/api/v1/config/validate", admin, data=TEXT_YAML.encode(), content_type="application/yaml")
@@ -122,6 +123,7 @@ def run_session(call) -> None:
     call("get", "/api/v1/keys", admin)
     soon = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
     key = call("post", "/api/v1/keys", admin, json={"name": "integration", "role": "integrator", "expires_at": soon}).json
+    call("get", f"/api/v1/keys/{key['key']['id']}", admin)
     call("patch", f"/api/v1/keys/{key['key']['id']}", admin, json={"role": "viewer"})
     call("get", "/api/v1/keys", admin)
     call("put", "/api/v1/tenant/plugins/service-catalogue", admin)

@@ -4,7 +4,8 @@ Tenant keys are looked up by prefix and compared by hash (core.db); the platform
 operator's key comes from the settings. A tenant key only ever reaches its own tenant:
 every view takes the tenant id from the key, never from the URL or the body. Once the key
 is known, the request's transaction is bound to its tenant (``bind_tenant``: on PostgreSQL
-row-level security then hides every other tenant's rows).
+row-level security then hides every other tenant's rows). A 401 carries the bearer
+challenge in ``WWW-Authenticate`` (RFC 6750), naming ``invalid_token`` when a key was sent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import g, request
 from flask_smorest import abort
 
 from core.api.context import db, state
+from core.api.headers import WWW_AUTHENTICATE, bearer_challenge
 from core.db.records import AuthenticatedKey
 from core.db.repositories import ApiKeyRepository
 from core.db.tenancy import bind_tenant
@@ -28,6 +30,10 @@ def _bearer() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def _unauthorized(message: str, invalid_token: bool = False):
+    abort(401, message=message, headers={WWW_AUTHENTICATE: bearer_challenge(invalid_token)})
 
 
 def tenant_required(view=None, *, role: str = VIEWER):
@@ -45,10 +51,10 @@ def tenant_required(view=None, *, role: str = VIEWER):
     def wrapper(*args, **kwargs):
         token = _bearer()
         if token is None:
-            abort(401, message="missing API key: send `Authorization: Bearer <key>`")
+            _unauthorized("missing API key: send `Authorization: Bearer <key>`")
         principal = ApiKeyRepository(db()).authenticate(token)
         if principal is None:
-            abort(401, message="invalid, revoked or expired API key")
+            _unauthorized("invalid, revoked or expired API key", invalid_token=True)
         bind_tenant(db(), principal.tenant_id)
         if not allows(principal.role, role):
             abort(403, message=f"a key with role {principal.role!r} may not do this; it needs role {role!r} or higher")
@@ -68,7 +74,7 @@ def operator_required(view):
         expected = state().settings.get("OPERATOR_KEY")
         token = _bearer()
         if token is None:
-            abort(401, message="missing operator key: send `Authorization: Bearer <key>`")
+            _unauthorized("missing operator key: send `Authorization: Bearer <key>`")
         if not expected or not hmac.compare_digest(token.encode(), str(expected).encode()):
             abort(403, message="this operation needs the platform operator's key")
         return view(*args, **kwargs)

@@ -11,22 +11,36 @@ instead of repeating by hand.
   imported, so the settings could never take effect.
 - The query parameters each operation declares are recorded per application when its
   spec is built, so the parser (core.api.common) refuses undeclared ones.
-- Endpoint markers (``core.api.idempotent``) add header parameters and success-response
-  headers to the docs through ``_apidoc["csm_doc"]``, read here, so a marker documents
-  itself on any endpoint it is put on.
+- ``@blp.paginate()`` also sends a ``Link`` header (RFC 8288: first, prev, next, last)
+  beside ``X-Pagination``, built from the same metadata.
+- ``@blp.location(build)`` sets ``Location`` on a 201 to ``build(body)``, from the body as
+  sent, so an idempotent replay (which has the body, not the headers) carries it too.
+- ``@blp.etag`` (flask-smorest's: ``ETag`` from the answer, ``If-None-Match`` → 304) is for
+  resources that never change once created; the 304 carries the ``ETag`` too, and a weak
+  tag matches (RFC 9110 compares ``If-None-Match`` weakly).
+- Every documented answer lists the rate-limit headers (core.api.headers), a 401
+  ``WWW-Authenticate``, a 409 or 429 ``Retry-After``.
+- Endpoint markers (``core.api.idempotent``, ``location``) add header parameters and
+  success-response headers to the docs through ``_apidoc["csm_doc"]``, read here, so a
+  marker documents itself on any endpoint it is put on.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Callable
 from copy import deepcopy
 
 import flask_smorest
 from flask import current_app, request
+from flask_smorest.exceptions import NotModified
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import resolve_schema_instance, unpack_tuple_response
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from werkzeug.http import quote_etag
 
+from core.api import headers
 from core.api.common import MAX_PAGE, QUERY_NAMES, ErrorSchema, JsonBodyParser
 from core.settings import DEFAULTS
 
@@ -40,6 +54,8 @@ ERROR_DESCRIPTIONS = {
     422: "Invalid input; `errors` names each bad field.",
     429: "Too many requests for this key; retry after `Retry-After` seconds.",
 }
+# The headers an error answer documents besides the rate-limit ones.
+ERROR_HEADERS = {401: headers.refs(headers.WWW_AUTHENTICATE), 409: headers.refs(headers.RETRY_AFTER), 429: headers.refs(headers.RETRY_AFTER)}
 
 
 def implied_error_codes(apidoc: dict) -> set[int]:
@@ -47,6 +63,8 @@ def implied_error_codes(apidoc: dict) -> set[int]:
     json_arguments = any(p.get("in") == "json" for p in apidoc.get("arguments", {}).get("parameters", []))
     manual_body = ((apidoc.get("manual_doc") or {}).get("requestBody") or {}).get("content", {})
     implied = {429}
+    if "pagination" in apidoc:
+        implied.add(422)
     if json_arguments or manual_body:
         implied.add(413)
     if json_arguments or "application/json" in manual_body:
@@ -89,6 +107,7 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_marker_doc)
+        self._prepare_doc_cbks.append(self._prepare_rate_limit_doc)
 
     def register_views_in_doc(self, api, app, spec, *, name, parameters):
         """Document the views, and record for the parser which query parameters each
@@ -119,7 +138,7 @@ class Blueprint(flask_smorest.Blueprint):
 
         def decorator(func):
             for code in sorted(set(codes) | implied_error_codes(getattr(func, "_apidoc", {}))):
-                func = self.alt_response(code, schema=ErrorSchema, description=ERROR_DESCRIPTIONS[code])(func)
+                func = self.alt_response(code, schema=ErrorSchema, description=ERROR_DESCRIPTIONS[code], headers=ERROR_HEADERS.get(code))(func)
             return func
 
         return decorator
@@ -146,7 +165,8 @@ class Blueprint(flask_smorest.Blueprint):
 
             wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
             # The parameters are filled in per application, when its spec is built.
-            wrapper._apidoc["pagination"] = {"parameters": None, "response": {422: "UNPROCESSABLE_ENTITY"}}
+            # (Its 422 is documented by ``errors``, as every other error answer.)
+            wrapper._apidoc["pagination"] = {"parameters": None, "response": {}}
             return wrapper
 
         return decorator
@@ -158,7 +178,61 @@ class Blueprint(flask_smorest.Blueprint):
             operation["parameters"] = {"in": "query", "schema": page_query_schema(*page_sizes(settings))}
         return super()._prepare_pagination_doc(doc, doc_info, spec=spec, app=app, **kwargs)
 
+    def _set_pagination_metadata(self, page_params, result, headers_):
+        """``X-Pagination`` (flask-smorest's metadata as JSON) and ``Link`` from the same
+        metadata, linking pages with this request's other query parameters."""
+        headers_ = {} if headers_ is None else headers_
+        metadata = self._make_pagination_metadata(page_params.page, page_params.page_size, page_params.item_count)
+        headers_[self.PAGINATION_HEADER_NAME] = json.dumps(metadata)
+        link = headers.page_links(request.script_root + request.path, request.args, page_params.page_size, metadata)
+        if link:
+            headers_[headers.LINK] = link
+        return result, headers_
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        super()._document_pagination_metadata(spec, resp_doc)
+        resp_doc["headers"].update(headers.refs(headers.LINK))
+
+    # --- Location and ETag -------------------------------------------------------------
+
+    def location(self, build: Callable[[dict], str]):
+        """Set ``Location`` on a 201 answer to ``build(body)``, the created resource's path
+        (``url_for``), and document the header.
+
+        Put it above ``@idempotent`` (so replays get it) and ``@blp.response``."""
+
+        def decorator(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                response = current_app.make_response(func(*args, **kwargs))
+                if response.status_code == 201:
+                    response.headers[headers.LOCATION] = build(response.get_json())
+                return response
+
+            wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+            wrapper._apidoc.setdefault("csm_doc", {}).setdefault("success_headers", {}).update(headers.refs(headers.LOCATION))
+            return wrapper
+
+        return decorator
+
+    def _check_not_modified(self, etag):
+        """304 when ``If-None-Match`` names the tag (weak comparison, RFC 9110 13.1.2); the
+        304 carries the ETag, as the 200 would have."""
+        if request.method in self.METHODS_CHECKING_NOT_MODIFIED and request.if_none_match.contains_weak(etag):
+            not_modified = NotModified()
+            not_modified.data = {"headers": {"ETag": quote_etag(etag)}}
+            raise not_modified
+
     # --- markers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _prepare_rate_limit_doc(doc, doc_info, **kwargs):
+        """Every answer an operation documents in place lists the rate-limit headers (the
+        shared answers, referred to by name, list them in core.app)."""
+        for answer in doc.get("responses", {}).values():
+            if isinstance(answer, dict):
+                answer.setdefault("headers", {}).update(headers.refs(*headers.RATE_LIMIT_HEADERS))
+        return doc
 
     @staticmethod
     def _prepare_marker_doc(doc, doc_info, **kwargs):

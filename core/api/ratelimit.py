@@ -14,6 +14,14 @@ A request over either budget gets 429 with ``Retry-After`` (seconds until the wi
 was exceeded ends) and the usual JSON error shape; nothing of it runs. The docs
 (``/docs``, ``/openapi.json``) are not limited.
 
+**Headers.** Every answer of an operation says where the key stands:
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` (this request counted) and
+``X-RateLimit-Reset`` (Unix time the window ends) of the budget closest to running out (on
+an ingest endpoint usually the ingest one; over a budget, the exceeded one). They are set
+here from flask-limiter's figures for the request rather than by its own
+``RATELIMIT_HEADERS_ENABLED``, which also sets ``Retry-After`` on every answer, replacing
+the ``Retry-After: 1`` of a 409 with the seconds left in the rate-limit window.
+
 **The key.** Requests are counted by a hash of their bearer token (never the token itself,
 which would then sit in Redis in clear). The key's prefix alone is not used: it is not a
 secret (it is listed to admins and shows in logs), so counting by it would let anyone who
@@ -42,9 +50,11 @@ import logging
 import math
 import time
 
-from flask import Flask, current_app, jsonify, request
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from flask import Flask, Response, current_app, jsonify, request
+from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.http import HTTP_STATUS_CODES
+
+from core.api import headers
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +123,37 @@ def install_rate_limits(app: Flask, settings: dict) -> Limiter | None:
         }
         response = jsonify(body)
         response.status_code = 429
-        response.headers["Retry-After"] = str(retry_after)
+        response.headers[headers.RETRY_AFTER] = str(retry_after)
+        return response
+
+    @app.after_request
+    def rate_limit_headers(response: Response) -> Response:
+        _set_rate_limit_headers(limiter, response)
         return response
 
     return limiter
+
+
+def _binding_limit(limiter: Limiter) -> RequestLimit | None:
+    """The limit this request is reported against: the exceeded one, else the one with the
+    fewest requests left (None for a request no limit was checked for)."""
+    current = limiter.current_limit
+    if current is not None and current.breached:
+        return current
+    checked = limiter.current_limits
+    return min(checked, key=lambda limit: limit.remaining) if checked else None
+
+
+def _set_rate_limit_headers(limiter: Limiter, response: Response) -> None:
+    try:
+        limit = _binding_limit(limiter)
+        if limit is None:
+            return
+        response.headers[headers.RATE_LIMIT_LIMIT] = str(limit.limit.amount)
+        response.headers[headers.RATE_LIMIT_REMAINING] = str(max(0, limit.remaining))
+        response.headers[headers.RATE_LIMIT_RESET] = str(limit.reset_at)
+    except Exception:  # the storage failed after the check: answer without the figures
+        log.warning("rate limit storage unreachable while writing the rate-limit headers", exc_info=True)
 
 
 def _retry_after(limiter: Limiter, error: RateLimitExceeded) -> int:

@@ -19,6 +19,14 @@ def create_key(session: Session, tenant_id: int, name: str, role: str, actor: Ac
     return key, plaintext
 
 
+def get_key(session: Session, tenant_id: int, key_id: int) -> ApiKey:
+    """One key of the tenant (never its secret); NotFound for another tenant's."""
+    key = ApiKeyRepository(session).get(tenant_id, key_id)
+    if key is None:
+        raise NotFound(f"key {key_id} not found")
+    return key
+
+
 def revoke_key(session: Session, tenant_id: int, key_id: int, actor: Actor) -> None:
     if not ApiKeyRepository(session).revoke(tenant_id, key_id):
         raise NotFound(f"key {key_id} not found")

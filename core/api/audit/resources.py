@@ -32,7 +32,11 @@ class Audit(MethodView):
     @tenant_required(role=ADMIN)
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate()
+    @blp.doc(operationId="list_audit_events")
     def get(self, pagination_parameters):
-        """Who changed what, when, and with which key. Page sizes as for every listing (`PAGE_SIZE`, `MAX_PAGE_SIZE`)."""
+        """Who changed what, when, and with which key, newest first.
+
+        Paged as every listing: `page`, `page_size` (`CSM_PAGE_SIZE`, at most `CSM_MAX_PAGE_SIZE`),
+        `X-Pagination` and `Link`."""
         events, pagination_parameters.item_count = audit.events(db(), principal().tenant_id, pagination_parameters.page_size, pagination_parameters.first_item)
         return events

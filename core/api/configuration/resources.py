@@ -6,6 +6,7 @@ Configuration errors (every problem with path and line) are answered 422 by the 
 
 from dataclasses import asdict
 
+from flask import url_for
 from flask.views import MethodView
 
 from core.api.auth import principal, tenant_required
@@ -32,6 +33,7 @@ class Validate(MethodView):
     @tenant_required(role=INTEGRATOR)
     @blp.doc(requestBody=CONFIG_BODY)
     @blp.response(200, ValidationResultSchema)
+    @blp.doc(operationId="validate_config")
     def post(self):
         """Check a configuration without storing it; 422 lists every problem with path and line."""
         text, filename = body_text()
@@ -45,6 +47,7 @@ class Versions(MethodView):
     @blp.errors(401)
     @tenant_required
     @blp.response(200, VersionSchema(many=True))
+    @blp.doc(operationId="list_config_versions")
     def get(self):
         """List this tenant's configuration versions, oldest first."""
         return ConfigVersionRepository(db()).list(principal().tenant_id)
@@ -52,7 +55,9 @@ class Versions(MethodView):
     @blp.errors(401, 403, 409, 413, 422)
     @tenant_required(role=ADMIN)
     @blp.doc(requestBody=CONFIG_BODY)
+    @blp.location(lambda body: url_for("configuration.VersionByNumber", version=body["version"]))
     @blp.response(201, VersionCreatedSchema)
+    @blp.doc(operationId="create_config_version")
     def post(self):
         """Validate and store a configuration as the next version; responses pushed afterwards are collected under it.
 
@@ -68,7 +73,12 @@ class Versions(MethodView):
 class VersionByNumber(MethodView):
     @blp.errors(401, 404)
     @tenant_required
+    @blp.etag
     @blp.response(200, VersionDetailSchema)
+    @blp.doc(operationId="get_config_version")
     def get(self, version):
-        """One version: the YAML as uploaded and the resolved document."""
+        """One version: the YAML as uploaded and the resolved document.
+
+        Versions never change: the answer has an `ETag`, and a matching `If-None-Match` gets
+        304 without a body."""
         return configuration.config_version(db(), principal().tenant_id, version)

@@ -104,9 +104,10 @@ class VersionCreatedSchema(VersionSchema):
 
 CONFIG_BODY = {
     "required": True,
-    "description": "A configuration document: raw YAML, or JSON `{\"yaml\": \"...\", \"filename\": \"store.yaml\"}`.",
+    "description": "A configuration document: the YAML itself (UTF-8) as `application/yaml` (any other media type but JSON is read "
+    "as YAML too, e.g. `text/yaml`), or JSON `{\"yaml\": \"...\", \"filename\": \"store.yaml\"}`.",
     "content": {
-        "application/yaml": {"schema": {"type": "string"}},
+        "application/yaml": {"schema": {"type": "string", "format": "binary"}},
         "application/json": {
             "schema": {
                 "type": "object",

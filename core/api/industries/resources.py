@@ -25,6 +25,7 @@ class Industries(MethodView):
     @blp.errors(401)
     @tenant_required
     @blp.response(200, IndustrySchema(many=True))
+    @blp.doc(operationId="list_industries")
     def get(self):
         """List the industries of all installed plugins."""
         registry = state().registry
@@ -35,9 +36,13 @@ class Industries(MethodView):
 class IndustryByCode(MethodView):
     @blp.errors(401, 404)
     @tenant_required
+    @blp.etag
     @blp.response(200, CatalogueSchema)
+    @blp.doc(operationId="get_industry")
     def get(self, code):
-        """One industry's full catalogue."""
+        """One industry's full catalogue.
+
+        Fixed while the installed plugins are: `ETag`, and 304 for a matching `If-None-Match`."""
         _known(code)
         return state().registry.catalogue(code)
 
@@ -46,11 +51,16 @@ class IndustryByCode(MethodView):
 class TemplateByCode(MethodView):
     @blp.errors(401, 404)
     @tenant_required
-    @blp.response(200, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format.")
+    @blp.etag
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/yaml", description="The template, a configuration document in the tenant YAML format (UTF-8).")
+    @blp.doc(operationId="get_template")
     def get(self, code, template):
-        """An indicator-set template as YAML, ready to copy or use by reference."""
+        """An indicator-set template as YAML, ready to copy or use by reference.
+
+        Fixed while the installed plugins are: `ETag`, and 304 for a matching `If-None-Match`."""
         _known(code)
         found = state().registry.template(code, template)
         if found is None:
             abort(404, message=f"industry {code!r} has no template {template!r}")
+        blp.set_etag(found.text)
         return Response(found.text, mimetype="application/yaml")

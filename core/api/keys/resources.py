@@ -1,5 +1,6 @@
 """API keys of the calling tenant: list, create, change role, revoke (admins only)."""
 
+from flask import url_for
 from flask.views import MethodView
 
 from core.api.auth import principal, tenant_required
@@ -23,6 +24,7 @@ class Keys(MethodView):
     @blp.errors(401, 403)
     @tenant_required(role=ADMIN)
     @blp.response(200, KeySchema(many=True))
+    @blp.doc(operationId="list_keys")
     def get(self):
         """List this tenant's keys (never their secrets)."""
         return ApiKeyRepository(db()).list(principal().tenant_id)
@@ -30,7 +32,9 @@ class Keys(MethodView):
     @blp.errors(401, 403, 422)
     @tenant_required(role=ADMIN)
     @blp.arguments(KeyCreateSchema)
+    @blp.location(lambda body: url_for("keys.KeyById", key_id=body["key"]["id"]))
     @blp.response(201, KeyCreatedSchema)
+    @blp.doc(operationId="create_key")
     def post(self, body):
         """Create a key with a role (viewer, integrator or admin) and an optional expiry."""
         key, plaintext = keys.create_key(db(), principal().tenant_id, body["name"], body["role"], _actor(), body["expires_at"])
@@ -39,10 +43,19 @@ class Keys(MethodView):
 
 @blp.route(f"/keys/<int(max={MAX_ID}):key_id>")
 class KeyById(MethodView):
+    @blp.errors(401, 403, 404)
+    @tenant_required(role=ADMIN)
+    @blp.response(200, KeySchema)
+    @blp.doc(operationId="get_key")
+    def get(self, key_id):
+        """One key of this tenant (never its secret)."""
+        return keys.get_key(db(), principal().tenant_id, key_id)
+
     @blp.errors(401, 403, 404, 422)
     @tenant_required(role=ADMIN)
     @blp.arguments(KeyUpdateSchema)
     @blp.response(200, KeySchema)
+    @blp.doc(operationId="update_key")
     def patch(self, body, key_id):
         """Change a key's role; takes effect on the key's next request."""
         return keys.change_role(db(), principal().tenant_id, key_id, body["role"], _actor())
@@ -50,6 +63,7 @@ class KeyById(MethodView):
     @blp.errors(401, 403, 404)
     @tenant_required(role=ADMIN)
     @blp.response(204)
+    @blp.doc(operationId="revoke_key")
     def delete(self, key_id):
         """Revoke a key of this tenant; it stops working at once."""
         keys.revoke_key(db(), principal().tenant_id, key_id, _actor())

@@ -29,6 +29,7 @@ class Plugins(MethodView):
     @blp.errors(401)
     @tenant_required
     @blp.response(200, PluginSchema(many=True))
+    @blp.doc(operationId="list_plugins")
     def get(self):
         """Every installed plugin (the core's first) and whether this tenant enabled it."""
         return plugins.plugin_states(db(), principal().tenant_id, state().registry)
@@ -39,6 +40,7 @@ class PluginByName(MethodView):
     @blp.errors(401, 403, 404)
     @tenant_required(role=ADMIN)
     @blp.response(200, PluginSchema)
+    @blp.doc(operationId="enable_plugin")
     def put(self, name):
         """Enable an installed plugin for this tenant (enabling it again changes nothing)."""
         return plugins.enable_plugin(db(), principal().tenant_id, state().registry, name, _actor())
@@ -46,6 +48,7 @@ class PluginByName(MethodView):
     @blp.errors(401, 403, 404, 409)
     @tenant_required(role=ADMIN)
     @blp.response(204)
+    @blp.doc(operationId="disable_plugin")
     def delete(self, name):
         """Disable a plugin for this tenant; 409 for the core's own and for the one providing the industry of the current configuration."""
         plugins.disable_plugin(db(), principal().tenant_id, state().registry, name, _actor())
@@ -56,6 +59,7 @@ class Capabilities(MethodView):
     @blp.errors(401)
     @tenant_required
     @blp.response(200, CapabilitiesSchema)
+    @blp.doc(operationId="get_capabilities")
     def get(self):
         """What this tenant's plugins give it: scales, expression functions, case and event types, analysis methods."""
         return plugins.capabilities(db(), principal().tenant_id, state().registry)

@@ -21,9 +21,12 @@ class ResponseList(MethodView):
     @blp.arguments(ListQuerySchema, location="query")
     @blp.response(200, StoredResponseSchema(many=True))
     @blp.paginate()
+    @blp.doc(operationId="list_responses")
     def get(self, query, pagination_parameters):
-        """Stored responses, oldest collected first, optionally of one configuration version;
-        readable by every role. `X-Pagination` carries the total and the page links."""
+        """Stored responses, oldest collected first, optionally of one configuration version.
+
+        Readable by every role. Paged as every listing: `page`, `page_size`, `X-Pagination`
+        (the total and the page numbers) and `Link` (first, prev, next, last)."""
         repo = ResponseRepository(db())
         tenant_id = principal().tenant_id
         pagination_parameters.item_count = repo.count(tenant_id, query.get("version"))

@@ -6,7 +6,7 @@ Both ingest endpoints carry ``@idempotent`` (Idempotency-Key, core.api.idempoten
 (core.api.errors).
 """
 
-from flask import g, request
+from flask import g, request, url_for
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -30,10 +30,15 @@ CSV_BODY = {
     "required": True,
     "description": "CSV, one row per response: optional response_id, customer_id, touchpoint, collected_at and attribute columns, then one column per question code. Raw `text/csv` body or multipart field `file`.",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
     },
 }
+
+
+def _stored_under(body: dict) -> str:
+    """Where a stored batch can be read back: the listing of its configuration version."""
+    return url_for("responses.ResponseList", version=body["version"])
 
 
 def _ingest(batch_of, version):
@@ -59,8 +64,10 @@ class Responses(MethodView):
     @ingest_limited
     @tenant_required(role=INTEGRATOR)
     @blp.arguments(IngestSchema)
+    @blp.location(_stored_under)
     @idempotent
     @blp.response(201, IngestResultSchema)
+    @blp.doc(operationId="ingest_responses")
     def post(self, body):
         """Ingest up to 10,000 responses as JSON; every problem is reported by row and field and nothing is stored unless all are valid."""
         items = body["responses"]
@@ -75,8 +82,10 @@ class ResponsesCsv(MethodView):
     @tenant_required(role=INTEGRATOR)
     @blp.arguments(IngestQuerySchema, location="query")
     @blp.doc(requestBody=CSV_BODY)
+    @blp.location(_stored_under)
     @idempotent(payload=_csv_payload)
     @blp.response(201, IngestResultSchema)
+    @blp.doc(operationId="ingest_responses_csv")
     def post(self, query):
         """Upload responses as CSV (all or nothing); errors name the data row (0 = first row after the header) and column."""
         data = _csv_bytes()

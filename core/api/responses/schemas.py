@@ -1,22 +1,56 @@
 from marshmallow import Schema, fields, validate
 
 from core.api.common import MAX_ID
-from core.batch.limits import MAX_BATCH
+from core.batch.limits import (
+    MAX_ATTRIBUTE_LENGTH,
+    MAX_ATTRIBUTE_NAME_LENGTH,
+    MAX_ATTRIBUTES,
+    MAX_BATCH,
+    MAX_ID_LENGTH,
+    MAX_TEXT_ANSWER_LENGTH,
+    MAX_TOUCHPOINT_LENGTH,
+)
+
+
+def scalar(description: str, **extra) -> fields.Raw:
+    """A value that is a string or a number (or null): what a JSON item may put in a cell.
+    Documentation only: ingest checks the cells of a whole batch at once (core.ingest)."""
+    typed = {"anyOf": [{"type": "string"}, {"type": "number"}], "nullable": True}
+    return fields.Raw(metadata={**typed, "description": description, **extra})
+
+
+def scalar_mapping(description: str, example: dict | None = None, **kwargs) -> fields.Dict:
+    """An object whose values are strings or numbers (attributes, answers); the example is
+    what Swagger UI shows instead of placeholder keys."""
+    metadata = {"description": description, **({"example": example} if example else {})}
+    return fields.Dict(keys=fields.String(), values=scalar("A string or a number; null or absent: none."), metadata=metadata, **kwargs)
 
 
 class ResponseItemSchema(Schema):
-    """One survey response (documentation of the item shape; validated in bulk by core.ingest)."""
+    """One survey response as JSON (documentation of the item shape; items are checked
+    together, in bulk, by core.ingest, whose messages name the item's index and field)."""
 
-    response_id = fields.String(metadata={"description": "Your id for the response; unique per tenant. Retrying a stored id is refused."})
-    customer_id = fields.String()
-    touchpoint = fields.String(metadata={"description": "Where the survey was triggered (a breakdown key)."})
-    collected_at = fields.DateTime(metadata={"description": "ISO 8601; defaults to the time of the request. Naive times are UTC."})
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "Customer attributes (segment, region, store...), usable as breakdowns."})
-    answers = fields.Dict(
-        keys=fields.String(),
-        values=fields.Raw(),
+    response_id = scalar(
+        f"Your id for the response (a number is taken as its text); unique per tenant: sending a stored id again is refused. At most {MAX_ID_LENGTH} characters.",
+        example="web-1",
+    )
+    customer_id = scalar(f"Who answered, in your own ids. At most {MAX_ID_LENGTH} characters.")
+    touchpoint = scalar(f"Where the survey was triggered (a breakdown key). At most {MAX_TOUCHPOINT_LENGTH} characters.")
+    collected_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "ISO 8601 date-time, with `Z` or an offset (without one: UTC); absent or null: the time of the request. At most a day ahead.", "example": "2026-03-31T14:05:00+08:00"},
+    )
+    attributes = scalar_mapping(
+        f"Respondent attributes (segment, region, store...), usable as breakdowns: name (1-{MAX_ATTRIBUTE_NAME_LENGTH} characters) → "
+        f"value (text of at most {MAX_ATTRIBUTE_LENGTH} characters, or a number, stored as text); at most {MAX_ATTRIBUTES} names per batch.",
+        example={"segment": "vip", "store": "S-12"},
+        allow_none=True,
+    )
+    answers = scalar_mapping(
+        "Question code → answer: an option code, an option label in either language, or a number (a number as text too); "
+        f"text for an open question (at most {MAX_TEXT_ANSWER_LENGTH:,} characters). At least one question answered.",
+        example={"env_overall": "A", "env_noise": 3, "checkout_speed": "Fairly satisfied", "cashier_attitude": "满意", "nps_recommend": 9},
         required=True,
-        metadata={"description": "Question code → option code, option label (either language) or number."},
     )
 
 
@@ -37,7 +71,7 @@ class IngestSchema(Schema):
         fields.Nested(ResponseItemSchema),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH); items have the shape of ResponseItem."},
+        metadata={"description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH), all stored or none."},
     )
 
 
@@ -62,6 +96,10 @@ class StoredResponseSchema(Schema):
     touchpoint = fields.String(allow_none=True)
     collected_at = fields.DateTime()
     version = fields.Integer()
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "Attribute name → value as sent (null where a CSV row left it empty)."})
-    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": "Question code → canonical answer: option code, number or text."})
+    attributes = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        metadata={"description": "Attribute name → value as text (a number sent is stored as its text; null where a CSV row left it empty)."},
+    )
+    answers = scalar_mapping("Question code → canonical answer: an option code, a number, or the text of an open question; null: not answered.")
     created_at = fields.DateTime(metadata={"description": "When it was stored."})

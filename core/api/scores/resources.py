@@ -35,6 +35,7 @@ class Scores(MethodView):
     @tenant_required
     @blp.arguments(ScoreQuerySchema, location="query")
     @blp.response(200, ScoreResultSchema)
+    @blp.doc(operationId="get_scores")
     def get(self, query):
         """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())

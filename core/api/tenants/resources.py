@@ -6,7 +6,7 @@ the tenant (its admin, or the operator); a deletion must be confirmed with the s
 
 import tempfile
 
-from flask import Response, request
+from flask import Response, request, url_for
 from flask.views import MethodView
 from werkzeug.wsgi import wrap_file
 
@@ -37,7 +37,9 @@ class Tenants(MethodView):
     @blp.errors(401, 403, 409, 422)
     @operator_required
     @blp.arguments(TenantCreateSchema)
+    @blp.location(lambda body: url_for("tenants.TenantBySlug", slug=body["tenant"]["slug"]))
     @blp.response(201, TenantCreatedSchema)
+    @blp.doc(operationId="create_tenant")
     def post(self, body):
         """Create a tenant and its first admin API key (operator key required)."""
         tenant, key, plaintext = tenants.create_tenant(db(), body["slug"], body["name"], actor=base.OPERATOR)
@@ -46,6 +48,7 @@ class Tenants(MethodView):
     @blp.errors(401, 403)
     @operator_required
     @blp.response(200, TenantSchema(many=True))
+    @blp.doc(operationId="list_tenants")
     def get(self):
         """List all tenants (operator key required)."""
         return TenantRepository(db()).list()
@@ -56,6 +59,7 @@ class CurrentTenant(MethodView):
     @blp.errors(401)
     @tenant_required
     @blp.response(200, TenantSchema)
+    @blp.doc(operationId="get_current_tenant")
     def get(self):
         """The tenant the calling key belongs to."""
         return TenantRepository(db()).get(principal().tenant_id)
@@ -64,6 +68,7 @@ class CurrentTenant(MethodView):
     @tenant_required(role=ADMIN)
     @blp.arguments(TenantDeleteSchema)
     @blp.response(204)
+    @blp.doc(operationId="delete_current_tenant")
     def delete(self, body):
         """Delete this tenant and all its data, irreversibly (admin key; confirm with the slug). Export it first."""
         who = principal()
@@ -81,7 +86,9 @@ class TenantExport(MethodView):
         description="A zip archive (`csm-export-<slug>-<UTC timestamp>.zip`): manifest.json with counts and a sha256 per file, "
         "tenant.json, api_keys.json (metadata only), config_versions/ (YAML as uploaded and resolved document per version), "
         "responses/vN.csv per configuration version (the import CSV format) and audit_events.jsonl.",
+        headers={"Content-Disposition": {"description": "`attachment; filename=\"csm-export-<slug>-<UTC timestamp>.zip\"`", "schema": {"type": "string"}}},
     )
+    @blp.doc(operationId="export_tenant")
     def get(self):
         """Export everything this tenant owns as one zip archive (admin key required)."""
         who = principal()
@@ -104,10 +111,19 @@ class TenantExport(MethodView):
 
 @blp.route("/tenants/<slug>")
 class TenantBySlug(MethodView):
+    @blp.errors(401, 403, 404)
+    @operator_required
+    @blp.response(200, TenantSchema)
+    @blp.doc(operationId="get_tenant")
+    def get(self, slug):
+        """One tenant by its slug (operator key required)."""
+        return tenants.act_for(db(), slug)
+
     @blp.errors(401, 403, 404, 422)
     @operator_required
     @blp.arguments(TenantDeleteSchema)
     @blp.response(204)
+    @blp.doc(operationId="delete_tenant")
     def delete(self, body, slug):
         """Delete a tenant and all its data, irreversibly (operator key; confirm with the slug)."""
         tenant = tenants.act_for(db(), slug)
