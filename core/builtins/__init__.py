@@ -2,14 +2,16 @@
 
 Registered first by ``core.plugins.get_plugin_manager`` and enabled for every tenant (it
 cannot be disabled), so the core has no second path for its defaults: the standard
-rating scales and the time-limit expression functions reach a tenant exactly as a
-plugin's would. Fallbacks that plugins may replace are ``trylast`` (datasette's
-DEFAULT_PLUGINS pattern): a plugin registering a scale ``sat5`` overrides the core's.
+rating scales, the time-limit expression functions and the analysis methods reach a
+tenant exactly as a plugin's would. Fallbacks that plugins may replace are ``trylast``
+(datasette's DEFAULT_PLUGINS pattern): a plugin registering a scale ``sat5`` overrides
+the core's.
 """
 
 from __future__ import annotations
 
 from core import __version__
+from core.analysis.methods import ANALYSIS_METHODS
 from core.builtins.expressions import EXPRESSION_FUNCTIONS
 from core.hookspecs import hookimpl
 from core.model import PluginInfo
@@ -21,7 +23,7 @@ csm_plugin_info = PluginInfo(
     name=NAME,
     version=__version__,
     core=f"=={__version__}",
-    description="The core's defaults: standard rating scales and time-limit expression functions.",
+    description="The core's defaults: standard rating scales, time-limit expression functions and analysis methods.",
 )
 
 
@@ -34,6 +36,12 @@ def csm_register_scales():
 @hookimpl
 def csm_register_expression_functions():
     return list(EXPRESSION_FUNCTIONS)
+
+
+@hookimpl
+def csm_register_analysis_methods():
+    """drivers, kano, pls, loyalty_matrix, tiers, expectation_gap, peak_end, ahp (core.analysis.methods)."""
+    return list(ANALYSIS_METHODS)
 
 
 # Configuration sections: the built-in implementations of csm_register_config_sections and
