@@ -55,15 +55,20 @@ def correlations(data: pd.DataFrame, missing: str) -> tuple[np.ndarray, int]:
 
 def _importance(data: pd.DataFrame, codes: list[str], method: str, missing: str, samples, seed) -> tuple[np.ndarray, float, int, dict]:
     r, n = correlations(data, missing)
+    values, r2, how = _from_matrix(r, codes, method, samples, seed)
+    return values, r2, n, how
+
+
+def _from_matrix(r: np.ndarray, codes: list[str], method: str, samples, seed) -> tuple[np.ndarray, float, dict]:
     rxx, rxy = r[1:, 1:], r[1:, 0]
     if not np.isfinite(rxy).all():
         bad = [c for c, v in zip(codes, rxy) if not np.isfinite(v)]
         raise AnalysisInputError("drivers", f"no variation (or too few answers together with the target) in {', '.join(bad)}")
     check_matrix(rxx, codes)
     if method == "stated":
-        return np.zeros(len(codes)), r_squared(rxx, rxy), n, {}
+        return np.zeros(len(codes)), r_squared(rxx, rxy), {}
     values, how = importances(method, rxx, rxy, samples=samples, seed=seed)
-    return values, r_squared(rxx, rxy), n, how
+    return values, r_squared(rxx, rxy), how
 
 
 def drivers(
@@ -152,12 +157,18 @@ def drivers(
 def _bootstrap(rows: list[dict], data: pd.DataFrame, codes: list[str], method: str, missing: str, resamples: int, seed: int, samples) -> None:
     """Percentile intervals of each importance, and whether each differs from the next one down."""
     base = data.dropna() if missing == "listwise" else data
+    matrix = base.to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
     draws = np.full((resamples, len(codes)), np.nan)
     for b in range(resamples):  # each resample is a full re-estimation; k×k algebra, not per-row work
-        pick = base.iloc[rng.integers(0, len(base), len(base))]
+        pick = rng.integers(0, len(base), len(base))
         try:
-            draws[b], *_ = _importance(pick, codes, method, missing, samples, seed + b + 1)
+            if missing == "listwise":  # complete rows: the correlation matrix straight from numpy
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    r = np.corrcoef(matrix[pick], rowvar=False)
+                draws[b], *_ = _from_matrix(r, codes, method, samples, seed + b + 1)
+            else:
+                draws[b], *_ = _importance(base.iloc[pick], codes, method, missing, samples, seed + b + 1)
         except (AnalysisInputError, np.linalg.LinAlgError):
             continue  # a degenerate resample (a driver without variation) is left out
     ok = ~np.isnan(draws).any(axis=1)
