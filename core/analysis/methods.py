@@ -139,7 +139,7 @@ def run_drivers(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
         stated=_check(params, "stated", dict, "a map of driver code to importance"),
         touchpoints={c: _touchpoints_of(iset, c) for c in codes},
         samples=_int(params, "samples", 1),
-        min_n=_int(params, "min_n") or DEFAULT_MIN_N,
+        min_n=_int(params, "min_n", 1) or DEFAULT_MIN_N,
     ) | {"level": level}
 
 
@@ -150,7 +150,7 @@ def run_kano(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
             raise AnalysisInputError(f"features.{i}", "a feature is {code, functional, dysfunctional} (question codes)")
         for key in ("functional", "dysfunctional"):
             _question_code(iset, f"features.{i}.{key}", f[key])
-    out = kano(frame, features, _segment(frame, params), _int(params, "min_n") or DEFAULT_MIN_N)
+    out = kano(frame, features, _segment(frame, params), _int(params, "min_n", 1) or DEFAULT_MIN_N)
     return out | service_menu(out)
 
 
@@ -191,7 +191,7 @@ def run_loyalty_matrix(frame: pd.DataFrame, iset: IndicatorSet, params: dict) ->
         sat_threshold=float(_check(params, "sat_threshold", (int, float), "a 0..100 score") or DEFAULT_THRESHOLD),
         loyalty_threshold=float(_check(params, "loyalty_threshold", (int, float), "a 0..100 score") or DEFAULT_THRESHOLD),
         segments=frame[segment] if segment else None,
-        min_n=_int(params, "min_n") or DEFAULT_MIN_N,
+        min_n=_int(params, "min_n", 1) or DEFAULT_MIN_N,
     )
     return out | {"satisfaction": satisfaction or "csi", "loyalty": loyalty}
 
@@ -201,7 +201,7 @@ def run_tiers(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
     if not questions:
         raise AnalysisInputError("satisfied", "name at least one tier's question (satisfied, buy_again, recommend)")
     threshold = _check(params, "threshold", (int, float), "a 0..100 score")
-    return tiers(respondent_scores(frame, iset), questions, float(threshold if threshold is not None else DEFAULT_THRESHOLD), _int(params, "min_n") or DEFAULT_MIN_N)
+    return tiers(respondent_scores(frame, iset), questions, float(threshold if threshold is not None else DEFAULT_THRESHOLD), _int(params, "min_n", 1) or DEFAULT_MIN_N)
 
 
 def run_gap(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
@@ -213,7 +213,7 @@ def run_gap(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
     segment = _segment(frame, params)
     if segment:
         scores = scores.assign(**{segment: frame[segment]})
-    return expectation_gap(scores, pairs, {e: iset.node(e).touchpoint for e in pairs}, segment, _int(params, "min_n") or DEFAULT_MIN_N)
+    return expectation_gap(scores, pairs, {e: iset.node(e).touchpoint for e in pairs}, segment, _int(params, "min_n", 1) or DEFAULT_MIN_N)
 
 
 def run_peak_end(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
@@ -226,7 +226,7 @@ def run_peak_end(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
     overall = _question_code(iset, "overall", params.get("overall"))
     return peak_end(
         respondent_scores(frame, iset), stages, _strings(params, "peak") or [],
-        _check(params, "end", str, "a stage", optional=False), overall, _int(params, "min_n") or DEFAULT_MIN_N,
+        _check(params, "end", str, "a stage", optional=False), overall, _int(params, "min_n", 1) or DEFAULT_MIN_N,
     )
 
 
