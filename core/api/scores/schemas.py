@@ -48,7 +48,13 @@ class GroupScoreSchema(JsonShape):
 
 
 class ScoreResultSchema(JsonShape):
-    version = fields.Integer(metadata={"description": "The configuration version scored."})
+    version = fields.Raw(
+        metadata={
+            "description": "What was asked for: the configuration version scored, or `all` (every version's responses pooled).",
+            "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["all"]}],
+        }
+    )
+    versions = fields.List(fields.Integer(), metadata={"description": "The configuration versions whose responses were scored, ascending."})
     indicator_set = fields.String()
     csi = fields.Float(allow_none=True, metadata={"description": "The satisfaction index: the root's weighted score, 0..100; null without data."})
     n = fields.Integer(metadata={"description": "Responses scored."})
