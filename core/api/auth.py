@@ -22,6 +22,12 @@ from core.db.tenancy import bind_tenant
 from core.roles import VIEWER, allows
 
 
+# RFC 6750 §3: a 401 names the scheme it wants; a key that was sent but refused is an
+# invalid_token (no error code when none was sent).
+ASK_FOR_KEY = {"WWW-Authenticate": 'Bearer realm="csm"'}
+REFUSED_KEY = {"WWW-Authenticate": 'Bearer realm="csm", error="invalid_token"'}
+
+
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -45,10 +51,10 @@ def tenant_required(view=None, *, role: str = VIEWER):
     def wrapper(*args, **kwargs):
         token = _bearer()
         if token is None:
-            abort(401, message="missing API key: send `Authorization: Bearer <key>`")
+            abort(401, message="missing API key: send `Authorization: Bearer <key>`", headers=ASK_FOR_KEY)
         principal = ApiKeyRepository(db()).authenticate(token)
         if principal is None:
-            abort(401, message="invalid, revoked or expired API key")
+            abort(401, message="invalid, revoked or expired API key", headers=REFUSED_KEY)
         bind_tenant(db(), principal.tenant_id)
         if not allows(principal.role, role):
             abort(403, message=f"a key with role {principal.role!r} may not do this; it needs role {role!r} or higher")
@@ -68,7 +74,7 @@ def operator_required(view):
         expected = state().settings.get("OPERATOR_KEY")
         token = _bearer()
         if token is None:
-            abort(401, message="missing operator key: send `Authorization: Bearer <key>`")
+            abort(401, message="missing operator key: send `Authorization: Bearer <key>`", headers=ASK_FOR_KEY)
         if not expected or not hmac.compare_digest(token.encode(), str(expected).encode()):
             abort(403, message="this operation needs the platform operator's key")
         return view(*args, **kwargs)
