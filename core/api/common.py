@@ -114,6 +114,13 @@ class ErrorItemSchema(Schema):
 class ErrorSchema(Schema):
     """The one error shape (core.api.errors): every error answer of the API has it."""
 
+    class Meta:
+        description = (
+            "Every error answer: `message` says what went wrong; `errors` lists each problem found in the request with where it is "
+            "(`location`, and `field`, `line` or `index` as the location uses them) and why (`reason`); `total` counts them all. "
+            "Batches: a CSV row is named by the file's `line`, a JSON item by its `index`; a configuration problem by its YAML path and line."
+        )
+
     code = fields.Integer(required=True, metadata={"description": "The HTTP status."})
     status = fields.String(required=True, metadata={"description": "The status's name."})
     message = fields.String(required=True, metadata={"description": "What went wrong, in one sentence."})
