@@ -106,8 +106,8 @@ def shaped(payload: dict) -> dict:
     validation error's generic message gives way to one that names the problems."""
     errors = payload.get("errors")
     generic = False
-    if isinstance(errors, Mapping):
-        errors, generic = request_problems(errors), True
+    if isinstance(errors, Mapping):  # webargs: in schema order, then the unknown fields; sorted here
+        errors, generic = sorted(request_problems(errors), key=lambda e: (e["location"], e["field"] or "")), True
     errors = list(errors or [])
     total = payload.get("total", len(errors))
     message = payload.get("message") or ""
