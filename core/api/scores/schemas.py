@@ -1,4 +1,5 @@
-"""What a score answer looks like (core.scoring.result ``to_dict``, plus the version).
+"""What a score answer looks like (core.scoring.result ``to_dict``, plus what was scored:
+``version`` and ``versions``).
 
 Scores are 0..100 and ``null`` where no response has data; node codes and group labels
 are the mapping keys, in tree order (nodes) and in sorted order (groups)."""
