@@ -39,5 +39,5 @@ def csm_register_expression_functions():
 
 @hookimpl(trylast=True)
 def csm_register_config_sections():
-    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set."""
+    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set, calendars, commitments."""
     return list(CORE_SECTIONS)
