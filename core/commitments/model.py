@@ -16,7 +16,7 @@ them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
 from core.commitments.calendars import ALWAYS
 from core.model import ModelError
@@ -145,14 +145,3 @@ class Commitment:
     def horizon(self) -> float:
         """The longest counted time any figure of this commitment looks ahead."""
         return max([self.limit, *(s.after + (s.respond_within or 0) for s in self.ladder)])
-
-
-def unique_codes(commitments: tuple[Commitment, ...]) -> None:
-    seen: set[str] = set()
-    for i, c in enumerate(commitments):
-        if c.code in seen:
-            raise ModelError(f"duplicate commitment code {c.code!r}", (i, "code"))
-        seen.add(c.code)
-
-
-Compile = Callable[[str, str, tuple], Condition]  # (source, scope, path) -> compiled condition

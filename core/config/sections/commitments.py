@@ -29,7 +29,7 @@ from marshmallow import fields, validate
 
 from core.commitments.calendars import ALWAYS
 from core.commitments.durations import format_duration, parse_duration
-from core.commitments.model import ROLES, Clock, Commitment, LadderStep, Trigger, unique_codes
+from core.commitments.model import ROLES, Clock, Commitment, LadderStep, Trigger
 from core.config.schema import CODE_RE, Code, Number, Strict, text_field
 from core.config.sections.base import Section, SectionContext, raise_if
 from core.model import ModelError
@@ -160,11 +160,12 @@ def build(context: SectionContext, data: list[dict]) -> tuple[Commitment, ...]:
             ))
         except ModelError as exc:
             issues.append(context.issue(path + exc.path, exc.message))
-    try:
-        unique_codes(tuple(built))
-    except ModelError as exc:
-        issues.append(context.issue(("commitments",) + exc.path, exc.message))
-    raise_if(issues)
+    seen: set[str] = set()
+    for i, c in enumerate(data):
+        if c["code"] in seen:
+            issues.append(context.issue(("commitments", i, "code"), f"duplicate commitment code {c['code']!r}"))
+        seen.add(c["code"])
+    raise_if(sorted(issues, key=lambda issue: (issue.line or 0, issue.dotted)))
     return tuple(built)
 
 
