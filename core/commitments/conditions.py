@@ -7,6 +7,7 @@ step's ``when``; ``event`` besides for a clock role's ``when``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 import cel
@@ -20,8 +21,12 @@ class ConditionError(ValueError):
 
 
 class CelCondition:
+    """A compiled condition; ``reads`` tells the engine which fields its result depends
+    on, so it is evaluated once per distinct combination of them (``log.holds``)."""
+
     def __init__(self, source: str, program):
         self.source = source
+        self.reads = fields_read(source)
         self._program = program
 
     def __call__(self, activation: Mapping[str, Any]) -> bool:
@@ -42,3 +47,18 @@ def compile_condition(source: str, scope: str) -> CelCondition:
     if unknown:
         raise ConditionError(f"unknown variable {unknown[0]!r}; this expression sees {', '.join(SCOPES[scope])}")
     return CelCondition(source, program)
+
+
+_FIELD = re.compile(r"\b(case|customer|event)\s*\.\s*([A-Za-z_]\w*)")
+_VARIABLE = re.compile(r"\b(case|customer|event)\b")
+
+
+def fields_read(source: str) -> frozenset[tuple[str, str]] | None:
+    """The (variable, field) pairs an expression reads, e.g. {("case", "type")}, found in
+    its text outside string literals; None when a variable is used other than as
+    ``variable.field`` (indexed, passed whole), so every field may matter."""
+    code = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', source)
+    pairs = _FIELD.findall(code)
+    if len(_VARIABLE.findall(code)) != len(pairs):
+        return None
+    return frozenset(pairs)

@@ -56,7 +56,7 @@ def evaluate(commitments: Sequence[Commitment], log: CaseLog, at=None, calendars
 def _run(commitment: Commitment, log: Indexed, activations: Activations, line, t_at: float) -> CommitmentRun:
     applies = np.ones(len(log), dtype=bool)
     if commitment.applies_to is not None:
-        applies = holds(commitment.applies_to, [activations.case(i, t_at) for i in range(len(log))])
+        applies = holds(commitment.applies_to, activations, np.arange(len(log)), np.full(len(log), t_at))
     among = applies[log.event_case] if len(log.event_case) else np.zeros(0, dtype=bool)
     cases, times, roles = [], [], []
     for rank, name in enumerate(ROLES):
@@ -79,23 +79,29 @@ def _steps(commitment: Commitment, cycles: Cycles, log: Indexed, activations: Ac
         rows = np.flatnonzero(~np.isnan(passed))
         reached = passed[rows]
         if step.when is not None and len(rows):
-            reached = np.array([_first_holding(step, int(cycles.case[r]), passed[r], end[r], log, activations) for r in rows])
+            reached = _first_holding(step.when, cycles.case[rows], reached, end[rows], log, activations)
             keep = ~np.isnan(reached)
             rows, reached = rows[keep], reached[keep]
         parts.append(_remedies(step, j, rows, reached, cycles, log, activations, line, t_at))
     return StepsReached.concat(parts)
 
 
-def _first_holding(step: LadderStep, case: int, passed: float, end: float, log: Indexed, activations: Activations) -> float:
-    """The first instant from ``passed`` to ``end`` at which the step's condition holds,
-    looked at when the step's time passed and at each later event of the case."""
-    span = log.events_of(case)
-    times = log.event_t[span]
-    candidates = [passed, *times[(times > passed) & (times <= end)].tolist()]
-    for moment in candidates:
-        if step.when(activations.case(case, moment)):
-            return moment
-    return np.nan
+def _first_holding(condition, cases: np.ndarray, passed: np.ndarray, end: np.ndarray, log: Indexed, activations: Activations) -> np.ndarray:
+    """Per (case, passed, end): the first instant from ``passed`` to ``end`` at which the
+    condition holds, looked at when the step's time passed and at each later event of
+    the case while its clock ran; NaN when it never held."""
+    lo, hi = log.case_start[cases], log.case_start[cases + 1]
+    counts = hi - lo
+    owner = np.repeat(np.arange(len(cases)), counts)
+    events = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    t = log.event_t[events]
+    later = (t > passed[owner]) & (t <= end[owner])
+    who = np.r_[np.arange(len(cases)), owner[later]]
+    when = np.r_[passed, t[later]]
+    ok = holds(condition, activations, cases[who], when)
+    first = np.full(len(cases), np.inf)
+    np.minimum.at(first, who[ok], when[ok])
+    return np.where(np.isinf(first), np.nan, first)
 
 
 def _remedies(step: LadderStep, j: int, rows: np.ndarray, reached: np.ndarray, cycles: Cycles, log: Indexed, activations, line, t_at: float) -> StepsReached:

@@ -97,6 +97,28 @@ class Indexed:
     def events_of(self, case: int) -> slice:
         return slice(int(self.case_start[case]), int(self.case_start[case + 1]))
 
+    def histories(self, cases: np.ndarray, until: np.ndarray) -> list[str]:
+        """Per (case, instant), the case's event types up to it joined by newlines: a
+        key that is equal exactly when ``case.events`` is. Counted without a search per
+        item: events and instants are sorted together (an event at an instant before it)."""
+        n = len(cases)
+        case = np.r_[self.event_case, cases]
+        t = np.r_[self.event_t, until]
+        kind = np.r_[np.zeros(len(self.event_case), dtype=np.int8), np.ones(n, dtype=np.int8)]
+        order = np.lexsort((kind, t, case))
+        seen = np.cumsum(kind[order] == 0)
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        ends = seen[position[len(self.event_case):]]
+        starts = self.case_start[cases]
+        types = self.event_type.tolist()
+        return ["\n".join(types[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+
+    def types_until(self, case: int, until: float) -> np.ndarray:
+        """The types of the case's events at or before ``until``, in time order."""
+        span = self.events_of(case)
+        return self.event_type[span.start : span.start + int(np.searchsorted(self.event_t[span], until, side="right"))]
+
 
 class Activations:
     """The variables conditions see (module docstring), built on demand."""
@@ -122,9 +144,7 @@ class Activations:
                 "customer": {"id": customer_id or "", **dict(self.log.customers.get(customer_id, {}) if customer_id else {})},
             }
             self._case[case] = base
-        span = log.events_of(case)
-        upto = span.start + int(np.searchsorted(log.event_t[span], until, side="right"))
-        return {"case": {**base["case"], "events": log.event_type[span.start : upto].tolist()}, "customer": base["customer"]}
+        return {"case": {**base["case"], "events": log.types_until(case, until).tolist()}, "customer": base["customer"]}
 
     def event(self, row: int) -> dict[str, Any]:
         log = self.log
@@ -138,12 +158,58 @@ class Activations:
         return out
 
 
-def holds(condition: Condition, activations: list[dict]) -> np.ndarray:
-    """The condition over each activation; one that cannot be evaluated does not hold."""
-    out = np.zeros(len(activations), dtype=bool)
-    for i, activation in enumerate(activations):
-        out[i] = condition(activation)
-    return out
+def holds(condition: Condition, activations: Activations, cases: np.ndarray, until: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """The condition for each case (as of ``until``), or for each event ``rows`` (with
+    their cases and times). A condition that says which fields it reads (``reads``) is
+    evaluated once per distinct combination of their values, not once per case: a
+    condition on ``case.type`` over 100,000 cases of 3 types is evaluated 3 times."""
+    keys = _keys(getattr(condition, "reads", None), activations, cases, until, rows)
+    if keys is None:
+        groups, first = np.arange(len(cases)), np.arange(len(cases))
+    else:
+        groups, first = keys
+    results = np.zeros(len(first), dtype=bool)
+    for g, i in enumerate(first.tolist()):
+        activation = activations.event(int(rows[i])) if rows is not None else activations.case(int(cases[i]), float(until[i]))
+        results[g] = condition(activation)
+    return results[groups]
+
+
+def _keys(reads, activations: Activations, cases: np.ndarray, until: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray] | None:
+    """(group of each item, first item of each group) over the values of ``reads``."""
+    if reads is None:
+        return None
+    log = activations.log
+    columns = {}
+    for variable, name in sorted(reads):
+        if variable == "case" and name in ("type", "touchpoint", "customer_id"):
+            columns[name] = log.fields["case_type" if name == "type" else name][cases]
+        elif variable == "case" and name == "id":
+            columns[name] = cases
+        elif variable == "case" and name == "attributes":
+            columns[name] = [repr(sorted(dict(a or {}).items())) for a in log.fields["attributes"][cases]]
+        elif variable == "case" and name == "events":
+            columns[name] = log.histories(cases, until)
+        elif variable == "customer":
+            ids = pd.Series(log.fields["customer_id"][cases], dtype=object)
+            columns[f"customer.{name}"] = ids.map(lambda i: repr((log.customers.get(i) or {}).get(name)) if i else "").to_numpy(dtype=object)
+        elif variable == "event" and rows is not None and name == "type":
+            columns["event.type"] = log.event_type[rows]
+        elif variable == "event" and rows is not None and name == "at":
+            columns["event.at"] = log.event_t[rows]
+        elif variable == "event" and rows is not None and name == "attributes" and log.event_attributes is not None:
+            columns["event.attributes"] = [repr(sorted(dict(a or {}).items())) for a in log.event_attributes[rows]]
+        elif variable == "event" and rows is not None and name == "attributes":
+            continue
+        else:
+            return None  # a field this function does not know: evaluate every item
+    if not columns:
+        return np.zeros(len(cases), dtype=np.intp), np.zeros(min(len(cases), 1), dtype=np.intp)
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object).fillna("\0none") for k, v in columns.items()})
+    groups = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    first = np.full(groups.max() + 1 if len(groups) else 0, -1)
+    first[groups[::-1]] = np.arange(len(groups))[::-1]
+    return groups, first
 
 
 def matches(trigger: Trigger, log: Indexed, activations: Activations, among: np.ndarray | None = None) -> np.ndarray:
@@ -156,5 +222,5 @@ def matches(trigger: Trigger, log: Indexed, activations: Activations, among: np.
         mask &= among
     if trigger.condition is not None:
         rows = np.flatnonzero(mask)
-        mask[rows] = holds(trigger.condition, [activations.event(int(r)) for r in rows])
+        mask[rows] = holds(trigger.condition, activations, log.event_case[rows], log.event_t[rows], rows)
     return mask

@@ -68,8 +68,27 @@ def iso(t: float) -> str | None:
     return datetime.fromtimestamp(round(float(t), 6), UTC).isoformat().replace("+00:00", "Z")
 
 
-def seconds(value: float) -> float | None:
-    return None if np.isnan(value) else round(float(value), 3)
+def isos(t: np.ndarray) -> list:
+    """``iso`` of every value, at C speed (numpy formats the whole array at once)."""
+    t = np.asarray(t, dtype=np.float64)
+    if not len(t):
+        return []
+    micros = np.round(np.nan_to_num(t) * 1e6).astype(np.int64)
+    whole = bool(np.all(micros % 1_000_000 == 0))
+    text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="s" if whole else "us")
+    out = np.char.add(text.astype(str), "Z").astype(object)
+    if not whole:  # as iso(): microseconds only where there are any
+        out = np.array([v[:-8] + "Z" if v.endswith(".000000Z") else v for v in out], dtype=object)
+    out[np.isnan(t)] = None
+    return out.tolist()
+
+
+def secs(values) -> list:
+    """Seconds rounded to the millisecond, None for NaN, as Python floats."""
+    v = np.round(np.asarray(values, dtype=np.float64), 3)
+    out = v.astype(object)
+    out[np.isnan(v)] = None
+    return out.tolist()
 
 
 @dataclass(frozen=True)
@@ -167,46 +186,56 @@ class Evaluation:
         return dict(sorted(out.items(), key=lambda item: order[item[0]]))
 
     def _case_figures(self, run):
+        """(case id, figures of its latest cycle) per case; every column is turned into
+        Python values once (ISO strings by numpy), then only looked up per case."""
         c, cm, s = run.cycles, run.commitment, run.steps
         state, on_time = s.remedy_state(self.at)
+        codes = [step.code for step in cm.ladder]
+        owes = [step.owes_remedy for step in cm.ladder]
         by_row: dict[int, list[int]] = {}
         for k, r in enumerate(s.row.tolist()):
             by_row.setdefault(r, []).append(k)
-        next_check = self._next_check(run)
+        started, stopped, due, breached = isos(c.started), isos(c.stopped), isos(c.due_at), isos(c.crossed[0])
+        next_at, next_check = isos(run.next_step_at), isos(self._next_check(run))
+        elapsed, paused, remaining = secs(c.elapsed), secs(c.paused), secs(cm.limit - c.elapsed)
+        outcome, cstate, cycle, next_step = c.outcome.tolist(), c.state.tolist(), c.cycle.tolist(), run.next_step.tolist()
+        step_of, reached_at, respond_by, delivered = s.step.tolist(), isos(s.reached), isos(s.respond_by), isos(s.delivered)
+        state, on_time = state.tolist(), on_time.tolist()
+        ids = self.ids.astype(str)[c.case].tolist()
+        limit = round(float(cm.limit), 3)
         last = np.r_[np.flatnonzero(np.diff(c.case)), len(c.case) - 1] if len(c.case) else np.zeros(0, int)
         first = np.r_[0, last[:-1] + 1] if len(last) else last
-        for lo, hi in zip(first.tolist(), last.tolist()):
-            r = hi
-            reached = by_row.get(r, [])
-            remedies = [_remedy(cm.ladder[int(s.step[k])], s, k, state[k], on_time[k]) for k in reached if cm.ladder[int(s.step[k])].owes_remedy]
+        for lo, r in zip(first.tolist(), last.tolist()):
+            reached = by_row.get(r, ())
+            remedies = [_remedy(cm.ladder[step_of[k]], reached_at[k], respond_by[k], delivered[k], state[k], on_time[k]) for k in reached if owes[step_of[k]]]
+            is_open = cstate[r] != 0
             figures: dict[str, Any] = {
-                "status": STATUS[int(c.outcome[r])],
-                "open": bool(c.state[r] != 0),
-                "paused": bool(c.state[r] == PAUSED),
-                "cycle": int(c.cycle[r]),
-                "started_at": iso(c.started[r]),
-                "stopped_at": iso(c.stopped[r]),
-                "elapsed_seconds": seconds(c.elapsed[r]),
-                "paused_seconds": seconds(c.paused[r]),
-                "limit_seconds": seconds(cm.limit),
-                "remaining_seconds": seconds(cm.limit - c.elapsed[r]),
-                "due_at": iso(c.due_at[r]),
-                "breached_at": iso(c.crossed[0, r]),
-                "overdue": bool((c.state[r] != 0 and c.outcome[r] == BREACHED) or any(m["status"] == "overdue" for m in remedies)),
-                "steps": [cm.ladder[int(s.step[k])].code for k in reached],
-                "reached": {cm.ladder[int(s.step[k])].code: iso(s.reached[k]) for k in reached},
+                "status": STATUS[outcome[r]],
+                "open": is_open,
+                "paused": cstate[r] == PAUSED,
+                "cycle": cycle[r],
+                "started_at": started[r],
+                "stopped_at": stopped[r],
+                "elapsed_seconds": elapsed[r],
+                "paused_seconds": paused[r],
+                "limit_seconds": limit,
+                "remaining_seconds": remaining[r],
+                "due_at": due[r],
+                "breached_at": breached[r],
+                "overdue": (is_open and outcome[r] == BREACHED) or any(m["status"] == "overdue" for m in remedies),
+                "steps": [codes[step_of[k]] for k in reached],
+                "reached": {codes[step_of[k]]: reached_at[k] for k in reached},
                 "remedies_due": remedies,
-                "next_step": None if run.next_step[r] < 0 else {"code": cm.ladder[int(run.next_step[r])].code, "at": iso(run.next_step_at[r])},
-                "next_check_at": iso(next_check[r]),
+                "next_step": None if next_step[r] < 0 else {"code": codes[next_step[r]], "at": next_at[r]},
+                "next_check_at": next_check[r],
             }
-            if hi > lo:
+            if r > lo:
                 figures["previous_cycles"] = [
-                    {"cycle": int(c.cycle[p]), "status": STATUS[int(c.outcome[p])], "started_at": iso(c.started[p]),
-                     "stopped_at": iso(c.stopped[p]), "elapsed_seconds": seconds(c.elapsed[p]),
-                     "steps": [cm.ladder[int(s.step[k])].code for k in by_row.get(p, [])]}
-                    for p in range(lo, hi)
+                    {"cycle": cycle[p], "status": STATUS[outcome[p]], "started_at": started[p], "stopped_at": stopped[p],
+                     "elapsed_seconds": elapsed[p], "steps": [codes[step_of[k]] for k in by_row.get(p, ())]}
+                    for p in range(lo, r)
                 ]
-            yield str(self.ids[c.case[r]]), figures
+            yield ids[r], figures
 
     # --- rates --------------------------------------------------------------------------
 
@@ -246,16 +275,16 @@ def _rate(met: int, n: int) -> dict:
     return {"rate": (met / n) if n else None, "n": n, "met": met, "breached": n - met}
 
 
-def _remedy(step, s: StepsReached, k: int, state: str, on_time) -> dict:
+def _remedy(step, reached_at, respond_by, delivered_at, state: str, on_time) -> dict:
     return {
         "step": step.code,
         "remedy": step.remedy,
         **({"remedy_zh": step.remedy_zh} if step.remedy_zh else {}),
         **({"percent_off": step.percent_off} if step.percent_off is not None else {}),
-        "reached_at": iso(s.reached[k]),
-        "respond_by": iso(s.respond_by[k]),
-        "delivered_at": iso(s.delivered[k]),
-        "status": str(state),
+        "reached_at": reached_at,
+        "respond_by": respond_by,
+        "delivered_at": delivered_at,
+        "status": state,
         "on_time": on_time,
     }
 
