@@ -96,23 +96,14 @@ commitments:
         "t.yaml:13: calendars.office.holidays.0: '2026-02-30' is not a date (YYYY-MM-DD)",
         "t.yaml:13: calendars.office.holidays.1: '2026-05-01..2026-04-01': a range of dates runs forward, at most one year",
         "t.yaml:14: calendars.always: 'always' is the calendar that counts every second; give this one another name",
-        "t.yaml:17: commitments.0.applies_to: " + problems_of_syntax(),
+        "t.yaml:17: commitments.0.applies_to: expression: expected a value, a name or '(', found the end of the expression (column 14)",
         "t.yaml:18: commitments.0.clock.resume: a clock that pauses must resume, and one that resumes must pause: resume is missing",
         "t.yaml:20: commitments.0.calendar: no calendar 'nowhere' in the calendars section (known: always)",
         "t.yaml:22: commitments.0.ladder.0.delivered: respond_within needs delivered: the event that records the remedy given, so its time can be checked",
         "t.yaml:23: commitments.0.ladder.1.percent_off: percent_off must be more than 0 and at most 100",
-        "t.yaml:23: commitments.0.ladder.1.when: unknown variable 'foo'; this expression sees case, customer",
+        "t.yaml:23: commitments.0.ladder.1.when: expression: unknown variable 'foo' (the variables are: case, customer) (column 1)",
         "t.yaml:24: commitments.1.code: duplicate commitment code 'first_dish'",
     ]
-
-
-def problems_of_syntax() -> str:
-    """The parser's own message for ``case.type == `` (the first line of it)."""
-    from core.commitments.conditions import ConditionError, compile_condition
-
-    with pytest.raises(ConditionError) as info:
-        compile_condition("case.type == ", "case")
-    return str(info.value)
 
 
 def test_duplicate_codes_and_ladder_order_are_refused():
@@ -156,4 +147,19 @@ def test_an_event_condition_sees_the_event_and_a_case_condition_does_not():
     text = """commitments:
   - {code: c, applies_to: 'event.type == "x"', clock: {start: {when: 'event.type == "opened"'}, stop: b}, limit: 1h}
 """
-    assert problems(text) == ["t.yaml:10: commitments.0.applies_to: unknown variable 'event'; this expression sees case, customer"]
+    assert problems(text) == ["t.yaml:10: commitments.0.applies_to: expression: unknown variable 'event' (the variables are: case, customer) (column 1)"]
+
+
+def test_conditions_are_type_checked_against_what_they_see():
+    text = """commitments:
+  - code: c
+    applies_to: 'case.type == 1 || case.colour == "red"'
+    clock: {start: {when: 'event.at > 3'}, stop: b}
+    limit: 1h
+    ladder: [{code: s, after: 1m, when: 'case.events'}]
+"""
+    assert problems(text) == [
+        "t.yaml:11: commitments.0.applies_to: expression: comparing a string with an int is always false (column 11)",
+        "t.yaml:12: commitments.0.clock.start.when: expression: '>' does not compare a timestamp with an int (column 10)",
+        "t.yaml:14: commitments.0.ladder.0.when: expression: the expression gives a list(string); a bool is needed here",
+    ]

@@ -1,8 +1,21 @@
-"""The one place commitments compile their conditions (CEL).
+"""What commitment conditions see, and how the engine calls them.
 
-``compile_condition(source, scope)`` returns a ``Condition`` (``core.commitments.model``)
-for the variables of its scope: ``case`` and ``customer`` for ``applies_to`` and a
-step's ``when``; ``event`` besides for a clock role's ``when``.
+Conditions are CEL expressions compiled by ``core.rules`` (checked against the variables
+declared here, with the plugins' functions). Two scopes:
+
+- ``CASE_VARIABLES`` for ``applies_to`` and a ladder step's ``when``: ``case`` (``id``,
+  ``type``, ``touchpoint``, ``customer_id``, ``attributes``, ``events``: the types of the
+  events recorded so far) and ``customer`` (its fields, ``grade`` among them);
+- ``EVENT_VARIABLES`` for a clock role's ``when``: the same plus ``event`` (``type``,
+  ``at``, ``attributes``).
+
+Attributes and customer fields are maps of values the log holds (text from a CSV), read
+as ``case.attributes.channel``; a condition that cannot be evaluated on a case (a key it
+lacks, a type that does not fit) does not hold for it.
+
+``Condition`` wraps a compiled expression for the engine: called with an activation it
+gives a bool, and ``reads`` names the fields its result depends on, so that
+``core.commitments.log.holds`` evaluates it once per distinct combination of them.
 """
 
 from __future__ import annotations
@@ -10,54 +23,43 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-import cel
+from core.rules import EvaluationError, Expression
+from core.rules import types as T
 
-MAX_LENGTH = 2000
-SCOPES = {"case": ("case", "customer"), "event": ("event", "case", "customer")}
-
-
-class ConditionError(ValueError):
-    """An expression refused when the configuration is checked."""
-
-
-class CelCondition:
-    """A compiled condition; ``reads`` tells the engine which fields its result depends
-    on, so it is evaluated once per distinct combination of them (``log.holds``)."""
-
-    def __init__(self, source: str, program):
-        self.source = source
-        self.reads = fields_read(source)
-        self._program = program
-
-    def __call__(self, activation: Mapping[str, Any]) -> bool:
-        try:
-            return self._program.execute(dict(activation)) is True
-        except Exception:  # a missing key or a type mismatch at run time: the condition does not hold
-            return False
-
-
-def compile_condition(source: str, scope: str) -> CelCondition:
-    if len(source) > MAX_LENGTH:
-        raise ConditionError(f"the expression is {len(source)} characters long; at most {MAX_LENGTH}")
-    try:
-        program = cel.compile(source)
-    except Exception as exc:
-        raise ConditionError(f"not a valid expression: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    unknown = sorted(set(program.variables()) - set(SCOPES[scope]))
-    if unknown:
-        raise ConditionError(f"unknown variable {unknown[0]!r}; this expression sees {', '.join(SCOPES[scope])}")
-    return CelCondition(source, program)
-
+ATTRIBUTES = T.map_of(T.STRING, T.DYN)
+CASE = T.record(id=T.STRING, type=T.STRING, touchpoint=T.STRING, customer_id=T.STRING, attributes=ATTRIBUTES, events=T.list_of(T.STRING))
+EVENT = T.record(type=T.STRING, at=T.TIMESTAMP, attributes=ATTRIBUTES)
+CASE_VARIABLES = {"case": CASE, "customer": T.map_of(T.STRING, T.DYN)}
+EVENT_VARIABLES = {**CASE_VARIABLES, "event": EVENT}
 
 _FIELD = re.compile(r"\b(case|customer|event)\s*\.\s*([A-Za-z_]\w*)")
 _VARIABLE = re.compile(r"\b(case|customer|event)\b")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+
+
+class Condition:
+    """A compiled boolean expression as the engine calls it."""
+
+    def __init__(self, expression: Expression):
+        self.expression = expression
+        self.source = expression.text
+        self.reads = fields_read(expression.text)
+
+    def __call__(self, activation: Mapping[str, Any]) -> bool:
+        try:
+            return self.expression.evaluate(activation) is True
+        except EvaluationError:
+            return False
+
+    def __repr__(self) -> str:
+        return f"Condition({self.source!r})"
 
 
 def fields_read(source: str) -> frozenset[tuple[str, str]] | None:
     """The (variable, field) pairs an expression reads, e.g. {("case", "type")}, found in
     its text outside string literals; None when a variable is used other than as
-    ``variable.field`` (indexed, passed whole), so every field may matter."""
-    code = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', source)
+    ``variable.field`` (indexed, passed whole), so any field may matter."""
+    code = _STRING.sub('""', source)
     pairs = _FIELD.findall(code)
     if len(_VARIABLE.findall(code)) != len(pairs):
         return None

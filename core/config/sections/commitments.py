@@ -28,11 +28,16 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from core.commitments.calendars import ALWAYS
+from core.commitments.conditions import CASE_VARIABLES, EVENT_VARIABLES, Condition
 from core.commitments.durations import format_duration, parse_duration
 from core.commitments.model import ROLES, Clock, Commitment, LadderStep, Trigger
 from core.config.schema import CODE_RE, Code, Number, Strict, text_field
 from core.config.sections.base import Section, SectionContext, raise_if
+from core.config.sections.expressions import compile_at as compile_expression_at
+from core.config.sections.expressions import expression_field
 from core.model import ModelError
+from core.rules import MAX_LENGTH
+from core.rules import types as T
 
 MAX_COMMITMENTS = 200
 MAX_STEPS = 50
@@ -61,7 +66,7 @@ class TriggerField(fields.Field):
         "type": "event types are codes of letters, digits, '_', '.' or '-': {value!r} is not",
         "many": f"at most {MAX_TYPES} event types",
         "keys": "takes only when and types: {keys}",
-        "when": "when must be a condition (text)",
+        "when": f"when must be a condition (text of 1 to {MAX_LENGTH} characters)",
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -70,7 +75,7 @@ class TriggerField(fields.Field):
             if unknown:
                 raise self.make_error("keys", keys=", ".join(map(str, unknown)))
             when = value.get("when")
-            if when is not None and not isinstance(when, str):
+            if when is not None and (not isinstance(when, str) or not 1 <= len(when) <= MAX_LENGTH):
                 raise self.make_error("when")
             return {"types": self._types(value.get("types", [])), "when": when}
         return {"types": self._types(value), "when": None}
@@ -99,7 +104,7 @@ class StepSchema(Strict):
     after = Duration(required=True)
     remedy = text_field(load_default="")
     remedy_zh = text_field(load_default="")
-    when = text_field(load_default=None)
+    when = expression_field(load_default=None)
     respond_within = Duration(load_default=None)
     percent_off = Number(load_default=None)
     delivered = TriggerField(load_default=None)
@@ -111,7 +116,7 @@ class CommitmentSchema(Strict):
     name_zh = text_field(load_default="")
     source = text_field(load_default="")
     touchpoint = Code(load_default=None)
-    applies_to = text_field(load_default=None)
+    applies_to = expression_field(load_default=None)
     clock = fields.Nested(ClockSchema, required=True)
     limit = Duration(required=True)
     calendar = Code(load_default=ALWAYS)
@@ -134,7 +139,9 @@ def build(context: SectionContext, data: list[dict]) -> tuple[Commitment, ...]:
             issues.append(context.issue(path + ("calendar",), f"no calendar {c['calendar']!r} in the calendars section (known: {known})"))
         compile_at = _compiler(context, issues)
         applies_to = compile_at(c["applies_to"], CASE_SCOPE, path + ("applies_to",))
+        before_roles = len(issues)
         roles = {name: _trigger(c["clock"][name], path + ("clock", name), compile_at) for name in ROLES}
+        roles_compiled = len(issues) == before_roles
         steps = []
         for j, s in enumerate(c["ladder"]):
             step_path = path + ("ladder", j)
@@ -148,7 +155,7 @@ def build(context: SectionContext, data: list[dict]) -> tuple[Commitment, ...]:
             except ModelError as exc:
                 issues.append(context.issue(step_path + exc.path, exc.message))
         try:
-            clock = _clock(roles)
+            clock = _clock(roles) if roles_compiled else None
         except ModelError as exc:
             issues.append(context.issue(path + exc.path, exc.message))
         if len(issues) > problems:
@@ -185,16 +192,13 @@ def _trigger(value: dict | None, path: tuple, compile_at) -> Trigger | None:
 def _compiler(context: SectionContext, issues: list):
     """``compile_at(source, scope, path)``: the compiled condition, or None (and an issue
     at ``path``) when the expression is refused; None for no expression."""
-    from core.commitments.conditions import ConditionError, compile_condition
 
     def compile_at(source, scope, path):
         if source is None:
             return None
-        try:
-            return compile_condition(source, scope)
-        except ConditionError as exc:
-            issues.append(context.issue(path, str(exc)))
-            return None
+        variables = EVENT_VARIABLES if scope == EVENT_SCOPE else CASE_VARIABLES
+        expression = compile_expression_at(context, path, source, variables, issues, returns=T.BOOL)
+        return None if expression is None else Condition(expression)
 
     return compile_at
 
