@@ -2,6 +2,7 @@
 and precise refusals (exit 2) for a bad configuration, CSV, instant or grouping."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -112,3 +113,16 @@ def test_a_configuration_without_commitments_bad_options_and_bad_yaml_exit_2(fil
     (files / "broken.yaml").write_text(CONFIG.replace("limit: 10m", "limit: 10"), encoding="utf-8")
     code, out = run("cases", "evaluate", "--config", str(files / "broken.yaml"), "--events", str(files / "events.csv"))
     assert code == 2 and "commitments.0.limit: a duration needs a unit" in out
+
+
+def test_the_example_configuration_and_events_evaluate_as_documented():
+    root = Path(__file__).resolve().parent.parent / "config" / "examples"
+    code, out = run("cases", "evaluate", "--config", str(root / "hotel-commitments.yaml"), "--events", str(root / "hotel-events.csv"),
+                    "--at", "2026-03-02T12:00:00+08:00", "--format", "json")
+    assert code == 0, out
+    cases = json.loads(out)["cases"]
+    # the car came in Friday 16:30, waited for parts from 17:00 (30 min counted) until Monday 09:00; by 12:00 3 h more
+    assert (cases["car-88"]["repair_quote"]["elapsed_seconds"], cases["car-88"]["repair_quote"]["status"]) == (210 * 60.0, "running")
+    # check-in 2 min 40 s, the 1200 call answered after 4 min, the reply to the destroyer after 25 h
+    assert cases["stay-101"]["check_in"]["status"] == "met" and cases["stay-101"]["request_1200"]["status"] == "breached"
+    assert cases["complaint-3"]["green_channel_reply"]["remaining_seconds"] == -3600.0
