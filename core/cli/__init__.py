@@ -1,8 +1,8 @@
 """The ``csm`` command: validate and score offline, manage the stored side, serve the API.
 
 One module per group of commands: ``offline`` (validate, score), ``cases`` (cases
-evaluate), ``data`` (upload-config, import-responses, report), ``tenants`` (init-db, create-app-role, create-tenant, export,
-delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
+evaluate), ``data`` (upload-config, import-responses, report), ``tenants`` (init-db,
+create-app-role, create-tenant, export, delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
 setting, file, line or field; success exits 0.
 """
