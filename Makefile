@@ -32,6 +32,7 @@ bench: install
 	$(PY) bench/score.py
 	$(PY) bench/ingest.py
 	$(PY) bench/analysis.py
+	$(PY) bench/clocks.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -41,7 +41,7 @@ def csm_register_expression_functions():
 
 @hookimpl(trylast=True)
 def csm_register_config_sections():
-    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set, analysis."""
+    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set, analysis, calendars, commitments."""
     return list(CORE_SECTIONS)
 
 

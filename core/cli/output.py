@@ -93,6 +93,11 @@ def _score_n(value) -> str:
     return "-" if value is None else f"{number(value['score'])} / {value['n']}"
 
 
+def table(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
+    """Rows of cells under a header, columns padded (left-aligned where ``left`` says)."""
+    return _table(header, rows, left)
+
+
 def _table(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = []

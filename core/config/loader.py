@@ -146,7 +146,7 @@ def _check_shape(doc: YamlDocument, registry: SectionRegistry, what: str = "conf
 
 
 def _compile(data: dict, locate: Locator, registry: SectionRegistry, provenance: Mapping | None = None) -> TenantConfig:
-    context = SectionContext(built={}, industry=data.get("industry"), locate=locate)
+    context = SectionContext(built={}, industry=data.get("industry"), locate=locate, functions=registry.functions)
     built: dict[str, Any] = context.built  # type: ignore[assignment]
     issues: list[ConfigIssue] = []
     total = 0  # every problem, also those a section found beyond the ones it kept
