@@ -7,10 +7,10 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from core.db.repositories import ResponseRepository
+from core.db.repositories import AnswerBlockRepository
 from core.operations.base import NotFound, NothingToUse
 from core.operations.configuration import config_of, config_version
-from core.scoring import score
+from core.store import score_blocks
 
 
 def report(
@@ -29,6 +29,9 @@ def report(
     version that does not exist; reading asks for something absent, where ingest (409)
     asks for a prerequisite the tenant can still upload. ``on_stage`` is told when each
     stage starts ("loading responses", then "scoring"), for a progress display.
+
+    Scores are read from the answer store (``core.store``): the blocks of the version whose
+    time bounds meet ``[start, end)``, streamed and gathered as small-int arrays.
     """
     stage = on_stage or (lambda _text: None)
     try:
@@ -37,7 +40,7 @@ def report(
         raise NotFound(str(exc)) from exc
     iset = config_of(session, stored).indicator_set
     stage("loading responses")
-    frame = ResponseRepository(session).load_frame(tenant_id, stored.version, start, end)
+    blocks = AnswerBlockRepository(session).payloads(tenant_id, stored.version, start, end)
     stage("scoring")
-    result = score(frame, iset, by=by, period=period, canonical=True).to_dict()
+    result = score_blocks(blocks, iset, by=by, period=period, start=start, end=end).to_dict()
     return {"version": stored.version, **result}

@@ -49,7 +49,9 @@ class ColumnAnswers:
 
     ordinal: ``option_index`` (position in ``scale.options``, -1 = not answered);
     numeric/nps: ``values`` (float, NaN = not answered); text: ``text`` (stripped strings,
-    NaN = not answered). Invalid cells count as not answered and are listed in ``bad``.
+    NaN = not answered), or only ``present`` (answered or not) where the text itself is not
+    needed, as when scoring from the answer store. Invalid cells count as not answered and
+    are listed in ``bad``.
     """
 
     code: str
@@ -58,9 +60,12 @@ class ColumnAnswers:
     values: np.ndarray | None = None
     text: np.ndarray | None = None
     bad: _Bad | None = field(default=None, repr=False)
+    present: np.ndarray | None = None
 
     @property
     def answered(self) -> np.ndarray:
+        if self.present is not None:
+            return self.present
         if self.option_index is not None:
             return self.option_index >= 0
         if self.values is not None:
