@@ -72,12 +72,13 @@ class ColumnAnswers:
             return ~np.isnan(self.values)
         return pd.notna(self.text)
 
-    def normalised(self, reverse: bool) -> np.ndarray:
-        """Answers on 0..100 (NaN = not answered), mirrored when ``reverse``."""
+    def normalised(self, reverse: bool, rows: slice = slice(None)) -> np.ndarray:
+        """Answers on 0..100 (NaN = not answered), mirrored when ``reverse``; of ``rows`` only
+        when given (scoring works through a million respondents a slice at a time)."""
         scale = self.scale
         if self.option_index is not None:
-            return np.append(option_lut(scale, reverse), np.nan)[self.option_index]
-        out = (self.values - scale.min) * (100.0 / (scale.max - scale.min))
+            return np.append(option_lut(scale, reverse), np.nan)[self.option_index[rows]]
+        out = (self.values[rows] - scale.min) * (100.0 / (scale.max - scale.min))
         return 100.0 - out if reverse else out
 
 
