@@ -61,9 +61,15 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
             "security": [{"bearerAuth": []}],
         },
     )
-    engine = make_engine(settings["DATABASE_URL"])
+    engine = make_engine(settings["DATABASE_URL"], sqlite_busy_timeout_ms=settings["SQLITE_BUSY_TIMEOUT_MS"])
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())
-    app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine), registry=registry, settings=settings)
+    app.extensions["csm"] = CsmState(
+        engine=engine,
+        sessions=make_session_factory(engine),
+        registry=registry,
+        settings=settings,
+        read_sessions=make_session_factory(engine, read_only=True),
+    )
     install_request_session(app)
     install_rate_limits(app, settings)
 

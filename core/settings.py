@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # counts in memory. If Redis stops answering, each process counts in memory until it is
     # back (see core/api/ratelimit.py).
     "REDIS_URL": None,
+    # SQLite: how long a transaction waits for the write lock before giving up (the
+    # request is then answered 503 with Retry-After). Readers never wait for it.
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
     # `csm serve` (gunicorn): the address served, worker processes and threads per worker.
     "HOST": "127.0.0.1",
     "PORT": 8000,
@@ -246,6 +249,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "RATE_LIMIT": _rate_limits,
     "RATE_LIMIT_INGEST": _rate_limits,
     "REDIS_URL": _optional(_redis_url),
+    "SQLITE_BUSY_TIMEOUT_MS": _positive_int,
     "HOST": _host,
     "PORT": _port,
     "WORKERS": _positive_int,

@@ -13,6 +13,7 @@ from werkzeug.wsgi import wrap_file
 from core.api.auth import operator_required, principal, tenant_required
 from core.api.blueprint import Blueprint
 from core.api.context import db
+from core.api.transactions import writes
 from core.api.tenants.schemas import (
     TenantCreatedSchema,
     TenantCreateSchema,
@@ -82,6 +83,7 @@ class TenantExport(MethodView):
         "tenant.json, api_keys.json (metadata only), config_versions/ (YAML as uploaded and resolved document per version), "
         "responses/vN.csv per configuration version (the import CSV format) and audit_events.jsonl.",
     )
+    @writes  # the export is audited
     def get(self):
         """Export everything this tenant owns as one zip archive (admin key required)."""
         who = principal()
