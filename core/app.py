@@ -17,6 +17,7 @@ from core.api.errors import register_error_map
 from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
 from core.plugins import IndustryRegistry, get_plugin_manager
+from core.result_cache import make_cache
 from core.settings import load_settings
 
 SWAGGER_ASSETS = "/docs/assets/"
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
         registry=registry,
         settings=settings,
         read_sessions=make_session_factory(engine, read_only=True),
+        answer_cache=make_cache(settings),
     )
     install_request_session(app)
     install_rate_limits(app, settings)

@@ -26,6 +26,8 @@ class CsmState:
     # Sessions for requests that only read (core.api.transactions): on SQLite their
     # transactions begin DEFERRED and never take the write lock.
     read_sessions: sessionmaker | None = None
+    # Where score answers are cached (core.result_cache); None = not cached.
+    answer_cache: Any = None
 
 
 def state() -> CsmState:

@@ -12,7 +12,7 @@ validation (the ingest pipeline checked every answer before it was stored).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from core.store.codec import BlockView, decode
 from core.store.columns import FLAG, OPTION, KeyColumn, number_values
 
 FIXED_KEYS = ("customer_id", "touchpoint")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The columns a stored-response frame starts with (core.db.repositories.response_frames).
 _BASE = ("response_id", "customer_id", "touchpoint", DATE_COLUMN)
 
@@ -37,7 +38,7 @@ def micros(moment: datetime | None) -> int | None:
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("time bounds must be tz-aware")
-    return int(pd.Timestamp(moment).value // 1000)
+    return (moment - EPOCH) // timedelta(microseconds=1)  # exact for any year, 1 to 9999
 
 
 class _KeyGather:
