@@ -49,6 +49,7 @@ from common import (  # noqa: E402
 
 from core.app import create_app  # noqa: E402
 from core.db import upgrade  # noqa: E402
+from core.db.tenancy import bind_tenant  # noqa: E402
 from core.operations.configuration import config_of, config_version  # noqa: E402
 
 SHAPES = {"overall": "", "by=segment,period": "by=segment,period&period=month"}
@@ -60,15 +61,12 @@ def load(url: str, sizes: list[int]):
     app = create_app({"DATABASE_URL": url, "OPERATOR_KEY": OPERATOR, "RATE_LIMIT_ENABLED": False})
     client = app.test_client()
     r = client.post("/api/v1/tenants", json={"slug": "bench", "name": "Bench"}, headers={"Authorization": f"Bearer {OPERATOR}"})
-    key = r.json["api_key"]
+    key, tenant_id = r.json["api_key"], r.json["tenant"]["id"]
     headers = {"Authorization": f"Bearer {key}"}
     r = client.post("/api/v1/config/versions", data=bench_config().encode(), content_type="application/yaml", headers=headers)
     assert r.status_code == 201, r.json
     state = app.extensions["csm"]
     with state.sessions() as session:
-        tenant_id = r.json.get("tenant_id") or session.execute(__import__("sqlalchemy").text("SELECT id FROM tenants WHERE slug='bench'")).scalar()
-        from core.db.tenancy import bind_tenant
-
         bind_tenant(session, tenant_id)
         iset = config_of(session, config_version(session, tenant_id, None)).indicator_set
 
@@ -183,7 +181,7 @@ def measure(key: str, cold: int, warm: int, concurrency: int) -> dict:
         out[name] = {
             "cold_p50_s": round(percentile(t_cold, 50), 4), "cold_p95_s": round(percentile(t_cold, 95), 4),
             "warm_p50_s": round(percentile(t_warm, 50), 4), "warm_p95_s": round(percentile(t_warm, 95), 4),
-            "statuses": {str(k): v for k, v in sorted({**s_cold, **{k: s_warm.get(k, 0) + s_cold.get(k, 0) for k in s_warm}}.items())},
+            "statuses": {str(k): s_cold.get(k, 0) + s_warm.get(k, 0) for k in sorted({*s_cold, *s_warm})},
         }
         r = out[name]
         print(f"    {name:<18} cold p50 {r['cold_p50_s']:7.3f} s  p95 {r['cold_p95_s']:7.3f} s   "
