@@ -92,7 +92,7 @@ class Server:
     """gunicorn serving ``wsgi:app`` on ``url``; stopped on exit."""
 
     def __init__(self, url: str, workers: int, threads: int = 4):
-        env = {**os.environ, "CSM_DATABASE_URL": url, "CSM_RATE_LIMIT_ENABLED": "0"}
+        env = {**os.environ, "CSM_DATABASE_URL": url, "CSM_RATE_LIMIT_ENABLED": "0", "CSM_OPERATOR_KEY": OPERATOR}
         cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-k", "gthread",
                "-b", f"127.0.0.1:{PORT}", "--timeout", "300", "--log-level", "warning", "wsgi:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)

@@ -4,20 +4,22 @@ their tenant, and are built by migration 0007 for responses stored before it."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
+from core.config import load_config
 from core.db import downgrade, make_engine, make_session_factory, unit_of_work, upgrade
 from core.db.repositories import AnswerBlockRepository, ResponseRepository
 from core.db.repositories.response_frames import write_columns
 from core.db.tables import AnswerBlockRow, ResponseRow
 from core.db.tenancy import bind_tenant
 from core.demo.synthetic import synthetic_responses
-from core.ingest import batch_from_frame, batch_from_records, prepare_rows
+from core.ingest import batch_from_frame, prepare_rows
 from core.operations import erasure
 from core.operations.base import CLI
 from core.operations.configuration import config_of, config_version
@@ -26,7 +28,7 @@ from core.scoring import ScoringInputError, score
 from core.store import decode, encode, score_blocks
 from core.store.codec import id_runs
 from core.store.columns import FLAG, FLOAT, INTEGER, OPTION, KeyColumn, build
-from tests.helpers import TEXT_YAML, app_session
+from tests.helpers import TEXT_YAML, TWO, app_session
 
 UTC = timezone.utc
 
@@ -35,8 +37,6 @@ UTC = timezone.utc
 
 
 def test_columns_encode_each_kind_of_answer_compactly():
-    from core.config import load_config
-
     iset = load_config(TEXT_YAML).indicator_set
     answers = pd.DataFrame(
         {
@@ -148,8 +148,6 @@ def test_known_answer_through_the_api(client, make_tenant):
     """Two responses to store.yaml (tests/helpers.TWO, worked by hand in
     tests/test_api.py::test_known_answer_scores) give the same scores from the store:
     env_overall A (100) and C (33.33) → 66.6667, checkout_speed B (66.67) and D (0) → 33.3333."""
-    from tests.helpers import TWO
-
     acme = make_tenant("acme")
     acme.upload()
     assert acme.post("/api/v1/responses", json={"responses": TWO}).status_code == 201
@@ -238,8 +236,6 @@ def test_deleting_the_tenant_deletes_its_blocks(app, make_tenant):
 def test_migration_0007_builds_blocks_for_responses_already_stored(db_url):
     """Responses stored at revision 0006 (no store yet) get blocks of 10,000 rows at most
     on upgrade, scoring as their JSON does; downgrade drops the table."""
-    from core.config import load_config
-
     upgrade(db_url, "0006")
     engine = make_engine(db_url)
     sessions = make_session_factory(engine)
@@ -250,11 +246,9 @@ def test_migration_0007_builds_blocks_for_responses_already_stored(db_url):
         with unit_of_work(sessions) as session:
             tenant_id = session.execute(text("INSERT INTO tenants (slug, name) VALUES (:s, :s) RETURNING id"), {"s": slug}).scalar_one()
             bind_tenant(session, tenant_id)
-            import json as _json
-
             version_id = session.execute(
                 text("INSERT INTO config_versions (tenant_id, version, indicator_set_code, yaml_text, document, checksum) VALUES (:t, 1, 'x', :y, :d, 'c') RETURNING id"),
-                {"t": tenant_id, "y": TEXT_YAML, "d": _json.dumps(load_config(TEXT_YAML).document)},
+                {"t": tenant_id, "y": TEXT_YAML, "d": json.dumps(load_config(TEXT_YAML).document)},
             ).scalar_one()
             part = frame if slug == "acme" else frame.iloc[:10]
             cols = write_columns(prepare_rows(batch_from_frame(part, iset), iset))
@@ -285,6 +279,6 @@ def test_migration_0007_builds_blocks_for_responses_already_stored(db_url):
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert "answer_blocks" not in set(__import__("sqlalchemy").inspect(connection).get_table_names())
+            assert "answer_blocks" not in set(inspect(connection).get_table_names())
     finally:
         engine.dispose()
