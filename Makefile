@@ -28,11 +28,15 @@ run: install
 test: install
 	$(PY) -m pytest -q
 
+# Every benchmark, in about 5 minutes on 2 cores; each prints its figures and the machine
+# and writes var/bench/NAME.json. The 1M-response runs: see README, "Storage and performance".
 bench: install
 	$(PY) bench/score.py
 	$(PY) bench/ingest.py
 	$(PY) bench/analysis.py
 	$(PY) bench/clocks.py
+	$(PY) bench/stored.py --sizes 100000
+	$(PY) bench/load.py --seconds 30
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

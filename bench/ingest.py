@@ -5,17 +5,22 @@ For each database (SQLite file, and PostgreSQL when it answers) this
 2. pushes N synthetic responses (20 questions) through the in-process API client in
    requests of 10,000, timing the whole path (JSON encode, HTTP handling, validation,
    storage, commit),
+   which also writes each batch's block of the answer store (core.store) in the same
+   transaction, printing the rate of every 100,000 rows as the table grows,
 3. inserts the same rows, already validated and serialised, with a plain SQLAlchemy Core
-   ``connection.execute(insert(table), list_of_dicts)`` into a second tenant, and
-4. prints both rates and the ratio (target: the API reaches at least 50 % of the raw rate).
+   ``connection.execute(insert(table), list_of_dicts)`` into a second tenant (no store),
+4. prints both rates and the ratio (target: the API reaches at least 50 % of the raw
+   rate), the machine, and writes var/bench/ingest.json.
 
     python bench/ingest.py [--rows 100000] [--skip-postgres]
+
+``--rows 1000000`` is the end-to-end run (the raw baseline then covers the first
+``--raw-rows``, default 100,000, on the grown table).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -23,6 +28,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import json  # noqa: E402
 
@@ -34,47 +40,15 @@ from core.app import create_app  # noqa: E402
 from core.db import make_session_factory, unit_of_work, upgrade  # noqa: E402
 from core.db.engine import url_with_search_path  # noqa: E402
 from core.db.tables import ResponseRow  # noqa: E402
-from core.demo.synthetic import synthetic_responses  # noqa: E402
 from core.ingest import batch_from_frame, prepare_rows  # noqa: E402
 from core.operations import configuration, tenants  # noqa: E402
 
-PG_URL = os.environ.get("CSM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BATCH = 10_000
+from common import BATCH, PG_URL, bench_config, items_of, machine, print_machine, synthetic_frame, write_results  # noqa: E402
+
+STEP = 100_000  # rows per printed rate while the table grows
 
 
-def bench_config() -> str:
-    lines = [
-        "version: 1",
-        "scales:",
-        "  sat5:",
-        "    kind: ordinal",
-        "    options:",
-        *[f"      - {{code: '{c}', score: {s}, satisfied: {str(s >= 4).lower()}}}" for c, s in zip("ABCDE", (5, 4, 3, 2, 1))],
-        "indicator_set:",
-        "  code: bench",
-        "  children:",
-    ]
-    for g in range(4):
-        lines.append(f"    - code: g{g}")
-        lines.append("      children:")
-        for q in range(5):
-            lines.append(f"        - {{code: q{g * 5 + q:02d}, scale: sat5}}")
-    return "\n".join(lines) + "\n"
-
-
-def payloads(iset, rows: int):
-    frame = synthetic_responses(iset, rows, seed=11, attributes={"segment": ["a", "b", "c", "d"], "region": ["n", "s"]}, touchpoints=["web", "store", "phone"], start="2025-01-01", months=12)
-    codes = [q.code for q in iset.questions]
-    items = []
-    answers = frame[codes].to_dict(orient="records")
-    meta = frame[["response_id", "customer_id", "touchpoint", "collected_at"]].to_dict(orient="records")
-    attrs = frame[["segment", "region"]].to_dict(orient="records")
-    for m, a, ans in zip(meta, attrs, answers):
-        items.append({**m, "attributes": a, "answers": {k: v for k, v in ans.items() if isinstance(v, str)}})
-    return frame, items
-
-
-def run(label: str, url: str, rows: int) -> None:
+def run(label: str, url: str, rows: int, raw_rows: int) -> dict:
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "OPERATOR_KEY": "bench-operator", "RATE_LIMIT_ENABLED": False})  # measure ingest, not the limiter
     client = app.test_client()
@@ -87,16 +61,25 @@ def run(label: str, url: str, rows: int) -> None:
         tenant, _k, _p = tenants.create_tenant(session, "raw", "Raw")
         version, config = configuration.upload_config(session, tenant.id, bench_config(), "bench.yaml", lambda *_: None)
     iset = config.indicator_set
-    frame, items = payloads(iset, rows)
-
-    bodies = [json.dumps({"responses": items[i : i + BATCH]}) for i in range(0, rows, BATCH)]
-    started = time.perf_counter()
-    for body in bodies:
+    api_s, step_s, steps, done, first = 0.0, 0.0, [], 0, None
+    for start in range(0, rows, BATCH):
+        n = min(BATCH, rows - start)
+        frame = synthetic_frame(iset, n, seed=11 * 100_000 + start // BATCH)
+        first = frame if first is None else first
+        body = json.dumps({"responses": items_of(frame, iset)})  # encoded outside the timer
+        t0 = time.perf_counter()
         resp = client.post("/api/v1/responses", data=body, content_type="application/json", headers=headers)
+        took = time.perf_counter() - t0
         assert resp.status_code == 201, resp.json
-    api_s = time.perf_counter() - started
+        api_s, step_s, done = api_s + took, step_s + took, done + n
+        if done % STEP == 0 or done == rows:
+            steps.append({"rows": done, "rows_per_s": round((done - (steps[-1]["rows"] if steps else 0)) / step_s)})
+            step_s = 0.0
+    if rows > STEP:
+        print(f"{label:<11} API rows/s as the table grows: " + ", ".join(f"{s['rows'] // 1000}k: {s['rows_per_s']:,}" for s in steps))
 
-    # the same rows, validated and serialised outside the timer, for the raw insert
+    # rows validated and serialised outside the timer, for the raw insert
+    frame = pd.concat([synthetic_frame(iset, BATCH, seed=22 * 100_000 + i) for i in range(max(1, raw_rows // BATCH))], ignore_index=True)
     prepared = prepare_rows(batch_from_frame(frame, iset), iset).frame
     now = pd.Timestamp.now(tz="UTC").to_pydatetime()
     dicts = [
@@ -117,28 +100,34 @@ def run(label: str, url: str, rows: int) -> None:
         )
     ]
     started = time.perf_counter()
-    for i in range(0, rows, BATCH):
+    for i in range(0, len(dicts), BATCH):
         with engine.begin() as conn:
             conn.execute(insert(ResponseRow.__table__), dicts[i : i + BATCH])
     raw_s = time.perf_counter() - started
 
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM responses")).scalar()
-    assert stored == 2 * rows, stored
-    api_rate, raw_rate = rows / api_s, rows / raw_s
-    print(f"{label:<11} API {api_s:6.2f} s ({api_rate:9,.0f} rows/s)   raw executemany {raw_s:6.2f} s ({raw_rate:9,.0f} rows/s)   API/raw = {api_rate / raw_rate:5.1%}")
+    assert stored == rows + len(dicts), stored
+    api_rate, raw_rate = rows / api_s, len(dicts) / raw_s
+    print(f"{label:<11} API {api_s:6.2f} s ({api_rate:9,.0f} rows/s, store written)   raw executemany {raw_s:6.2f} s for {len(dicts):,} ({raw_rate:9,.0f} rows/s)   API/raw = {api_rate / raw_rate:5.1%}")
     engine.dispose()
+    return {"database": label, "rows": rows, "api_s": round(api_s, 2), "api_rows_per_s": round(api_rate), "raw_rows": len(dicts), "raw_s": round(raw_s, 2), "raw_rows_per_s": round(raw_rate), "api_vs_raw": round(api_rate / raw_rate, 3), "growth": steps}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--raw-rows", type=int, default=100_000)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    info = machine()
+    print_machine(info)
     print(f"ingest of {args.rows:,} responses × 20 questions, requests of {BATCH:,}")
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args.rows)
+        results.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args.rows, min(args.raw_rows, args.rows)))
     if args.skip_postgres:
+        write_results("ingest", {"benchmark": "ingest", "machine": info, "results": results})
         return
     admin = create_engine(PG_URL, poolclass=NullPool, connect_args={"connect_timeout": 2})
     try:
@@ -149,11 +138,12 @@ def main() -> None:
         print(f"PostgreSQL  skipped: not reachable ({exc.__class__.__name__})")
         return
     try:
-        run("PostgreSQL", url_with_search_path(PG_URL, schema), args.rows)
+        results.append(run("PostgreSQL", url_with_search_path(PG_URL, schema), args.rows, min(args.raw_rows, args.rows)))
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+    write_results("ingest", {"benchmark": "ingest", "machine": info, "results": results})
 
 
 if __name__ == "__main__":

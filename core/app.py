@@ -21,6 +21,7 @@ from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
 from core.operations.configuration import session_info
 from core.plugins import IndustryRegistry, get_plugin_manager
+from core.result_cache import make_cache
 from core.settings import load_settings
 
 SWAGGER_ASSETS = "/docs/assets/"
@@ -83,9 +84,16 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
             "security": [{"bearerAuth": []}],
         },
     )
-    engine = make_engine(settings["DATABASE_URL"])
+    engine = make_engine(settings["DATABASE_URL"], sqlite_busy_timeout_ms=settings["SQLITE_BUSY_TIMEOUT_MS"])
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())
-    app.extensions["csm"] = CsmState(engine=engine, sessions=make_session_factory(engine, session_info(registry)), registry=registry, settings=settings)
+    app.extensions["csm"] = CsmState(
+        engine=engine,
+        sessions=make_session_factory(engine, session_info(registry)),
+        registry=registry,
+        settings=settings,
+        read_sessions=make_session_factory(engine, session_info(registry), read_only=True),
+        answer_cache=make_cache(settings),
+    )
     install_request_session(app)
     install_rate_limits(app, settings)
 

@@ -55,6 +55,15 @@ DEFAULTS: dict[str, Any] = {
     # counts in memory. If Redis stops answering, each process counts in memory until it is
     # back (see core/api/ratelimit.py).
     "REDIS_URL": None,
+    # Score answers cached by (tenant, request, ingest watermark): in Redis at REDIS_URL
+    # when set (shared by every worker), else in each process's memory, at most
+    # CACHE_MAX_MB there; entries expire after CACHE_TTL_SECONDS (core/result_cache.py).
+    "CACHE_ENABLED": True,
+    "CACHE_TTL_SECONDS": 86400,
+    "CACHE_MAX_MB": 64,
+    # SQLite: how long a transaction waits for the write lock before giving up (the
+    # request is then answered 503 with Retry-After). Readers never wait for it.
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
     # `csm serve` (gunicorn): the address served, worker processes and threads per worker.
     "HOST": "127.0.0.1",
     "PORT": 8000,
@@ -246,6 +255,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "RATE_LIMIT": _rate_limits,
     "RATE_LIMIT_INGEST": _rate_limits,
     "REDIS_URL": _optional(_redis_url),
+    "CACHE_ENABLED": _boolean,
+    "CACHE_TTL_SECONDS": _positive_int,
+    "CACHE_MAX_MB": _positive_int,
+    "SQLITE_BUSY_TIMEOUT_MS": _positive_int,
     "HOST": _host,
     "PORT": _port,
     "WORKERS": _positive_int,

@@ -303,9 +303,9 @@ def test_a_crash_after_half_the_rows_are_written_leaves_no_partial_batch(app, ma
     written = []
 
     def half_then_crash(original):
-        def write(connection, tenant_id, config_version_id, version, rows):
+        def write(connection, tenant_id, config_version_id, version, rows, ids):
             half = replace(rows, **{f.name: getattr(rows, f.name)[:5] for f in fields(rows)})
-            original(connection, tenant_id, config_version_id, version, half)
+            original(connection, tenant_id, config_version_id, version, half, ids[:5])
             written.append(connection.execute(select(func.count()).select_from(ResponseRow).where(ResponseRow.tenant_id == tenant_id)).scalar())
             raise RuntimeError("injected failure after a partial write")
 

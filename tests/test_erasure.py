@@ -60,7 +60,7 @@ EXPECTED_FILES = {
     "responses/v2.csv",
     "audit_events.jsonl",
 }
-TENANT_TABLES = {"api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins"}
+TENANT_TABLES = {"api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks"}
 
 
 def populate(make_tenant, engine):

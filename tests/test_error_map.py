@@ -4,7 +4,10 @@ A class added to the map without a case here fails the test."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from core import idempotency
 from core.app import create_app
@@ -56,6 +59,14 @@ CASES = [
     (ConfigVersionConflict("try again"), 409, "try again", [], "1"),
     (SlugTaken("tenant slug 'acme' is already taken"), 409, "tenant slug 'acme' is already taken", [item("body", "slug", "already taken")], None),
     (InvalidSlug("invalid tenant slug"), 422, "invalid tenant slug", [item("body", "slug", "invalid tenant slug")], None),
+    # SQLite gave up waiting for the write lock: retry later, nothing was changed.
+    (
+        OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")),
+        503,
+        "the database is busy with other writes; nothing was changed, retry shortly",
+        [],
+        "2",
+    ),
 ]
 TOTALS = {4: 3}  # CASES index → total, where errors lists fewer problems than there are (BatchError, total=3)
 

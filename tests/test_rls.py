@@ -54,7 +54,7 @@ from tests.helpers import (
 
 
 def test_the_tenant_tables_are_the_seven_expected():
-    assert set(TENANT_TABLES) == {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins"}
+    assert set(TENANT_TABLES) == {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks"}
 
 
 @pytest.fixture

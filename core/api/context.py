@@ -23,6 +23,11 @@ class CsmState:
     sessions: sessionmaker
     registry: IndustryRegistry
     settings: dict[str, Any]
+    # Sessions for requests that only read (core.api.transactions): on SQLite their
+    # transactions begin DEFERRED and never take the write lock.
+    read_sessions: sessionmaker | None = None
+    # Where score answers are cached (core.result_cache); None = not cached.
+    answer_cache: Any = None
 
 
 def state() -> CsmState:
@@ -30,9 +35,14 @@ def state() -> CsmState:
 
 
 def db() -> Session:
-    """The request's session (opened on first use)."""
+    """The request's session (opened on first use): a read session for a request that
+    only reads (``core.api.transactions``), else a write session."""
     if "csm_session" not in g:
-        g.csm_session = state().sessions()
+        from core.api.transactions import request_writes
+
+        csm = state()
+        reads_only = csm.read_sessions is not None and not request_writes()
+        g.csm_session = (csm.read_sessions if reads_only else csm.sessions)()
     return g.csm_session
 
 

@@ -38,10 +38,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import default_exceptions
 
 from core import idempotency
 from core.config import ConfigError
+from core.db.engine import is_busy
 from core.db.errors import ConfigVersionConflict, InvalidSlug, SlugTaken
 from core.batch.csv_reader import FILE, HEADER
 from core.config.errors import ConfigIssue
@@ -52,6 +54,8 @@ from core.scoring import ScoringInputError
 
 # How long a client should wait before retrying a request that lost a race (seconds).
 RETRY_AFTER_S = "1"
+# ... and one that found SQLite's write lock held past the busy timeout.
+BUSY_RETRY_AFTER_S = "2"
 
 
 # Where a problem is. Each location says which of ``field``, ``line`` and ``index`` it uses.
@@ -179,12 +183,21 @@ def _idempotency(exc: idempotency.IdempotencyError) -> HttpError:
     return HttpError(exc.status, exc.message, [problem("header", idempotency.KEY_HEADER, exc.message)], retry)
 
 
+def _database_busy(exc: OperationalError) -> HttpError | None:
+    # SQLite gave up waiting for the write lock (a writer held it past the busy timeout):
+    # the request changed nothing and may succeed shortly. Any other database error is
+    # not answered here (None: it stays a 500).
+    if not is_busy(exc):
+        return None
+    return HttpError(503, "the database is busy with other writes; nothing was changed, retry shortly", headers={"Retry-After": BUSY_RETRY_AFTER_S})
+
+
 def _confirmation(exc: ConfirmationMismatch) -> HttpError:
     return HttpError(422, str(exc), [problem("body", "confirm", "must be the slug of the tenant being deleted")])
 
 
 # Exception class → its answer. Order does not matter (Flask walks the MRO).
-ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError]] = {
+ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError | None]] = {
     NotFound: lambda exc: HttpError(404, str(exc)),
     Conflict: lambda exc: HttpError(409, str(exc)),
     # A missing prerequisite (ingest before any configuration): the request may succeed
@@ -199,6 +212,7 @@ ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError]] = {
     ConfigVersionConflict: lambda exc: HttpError(409, str(exc), headers={"Retry-After": RETRY_AFTER_S}),
     SlugTaken: lambda exc: HttpError(409, str(exc), [problem("body", "slug", "already taken")]),
     InvalidSlug: lambda exc: HttpError(422, str(exc), [problem("body", "slug", str(exc))]),
+    OperationalError: _database_busy,
 }
 
 
@@ -218,6 +232,9 @@ def register_error_map(app: Flask, render: Callable) -> None:
     for exc_class, convert in ERROR_MAP.items():
 
         def handler(exc, convert=convert):
-            return render(http_exception(convert(exc)))
+            error = convert(exc)
+            if error is None:  # not an error this map answers
+                raise exc
+            return render(http_exception(error))
 
         app.register_error_handler(exc_class, handler)

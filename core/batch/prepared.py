@@ -13,7 +13,7 @@ The frame is not copied: nobody may change it after sealing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -31,6 +31,9 @@ class PreparedRows:
     kind: str  # the record kind's name: a repository checks it stores its own kind
     frame: pd.DataFrame
     _seal: object = field(default=None, repr=False)
+    # The same rows in a kind's compact column form, for a store that keeps one beside the
+    # rows (responses: core.store.AnswerColumns); None for kinds without one.
+    columnar: Any = field(default=None, repr=False)
 
     def __post_init__(self):
         if self._seal is not _SEAL:
@@ -40,13 +43,14 @@ class PreparedRows:
         return len(self.frame)
 
 
-def seal(kind: RecordKind, frame: pd.DataFrame) -> PreparedRows:
-    """Wrap the checked ``frame`` of ``kind``; its columns must be the kind's columns."""
+def seal(kind: RecordKind, frame: pd.DataFrame, columnar: Any = None) -> PreparedRows:
+    """Wrap the checked ``frame`` of ``kind`` (and its compact ``columnar`` form, if the kind
+    has one); the frame's columns must be the kind's columns."""
     if tuple(frame.columns) != tuple(kind.columns):
         raise ValueError(f"prepared {kind.name} must have the columns {', '.join(kind.columns)}; got {', '.join(map(str, frame.columns))}")
     if not frame.index.equals(pd.RangeIndex(len(frame))):
         frame = frame.reset_index(drop=True)
-    return PreparedRows(kind.name, frame, _SEAL)
+    return PreparedRows(kind.name, frame, _SEAL, columnar)
 
 
 def require(rows: object, kind: str) -> PreparedRows:

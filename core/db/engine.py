@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE")
+SQLITE_BEGIN_OPTION = "csm_sqlite_begin"  # execution option: the BEGIN mode of one connection
 
 
-def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", **kwargs) -> Engine:
+def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs) -> Engine:
     """Build an engine for ``url`` with the settings this project relies on.
 
     SQLite: foreign keys are off by default in SQLite, so every connection turns them on
@@ -30,8 +31,10 @@ def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", **kwargs) ->
     front, so two read-then-write transactions (authenticate, then ingest) queue for up to
     the busy timeout. With ``sqlite_begin="DEFERRED"`` the second one would fail at its first
     write with "database is locked", because its snapshot is older than the other's commit.
-    The price is that transactions, readers included, run one at a time; PostgreSQL is the
-    database for concurrent load.
+    Readers need not pay for that: ``reader_engine(engine)`` gives connections whose
+    transactions begin DEFERRED whatever the engine's mode, so a read runs on its WAL
+    snapshot beside the one writer instead of queueing (``make_session_factory(...,
+    read_only=True)``); PostgreSQL is the database for concurrent writers.
     The directory holding the database file is created if missing.
 
     PostgreSQL: use ``postgresql+psycopg://`` (psycopg 3). Connection parameters in the URL
@@ -39,12 +42,12 @@ def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", **kwargs) ->
     """
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, sqlite_begin, **kwargs)
+        return _sqlite_engine(url, sqlite_begin, sqlite_busy_timeout_ms, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
-def _sqlite_engine(url: URL, begin: str, **kwargs) -> Engine:
+def _sqlite_engine(url: URL, begin: str, busy_timeout_ms: int, **kwargs) -> Engine:
     begin = begin.upper()
     if begin not in SQLITE_BEGIN_MODES:
         raise ValueError(f"sqlite_begin must be one of {SQLITE_BEGIN_MODES}, not {begin!r}")
@@ -60,15 +63,30 @@ def _sqlite_engine(url: URL, begin: str, **kwargs) -> Engine:
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql(f"BEGIN {begin}")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, begin)
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def reader_engine(engine: Engine) -> Engine:
+    """``engine`` for reading: on SQLite its transactions begin DEFERRED (no write lock
+    until a write, which a reader never makes); elsewhere ``engine`` itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite giving up on a lock after the busy timeout."""
+    orig = getattr(exc, "orig", exc)
+    return type(orig).__module__.startswith("sqlite3") and ("database is locked" in str(orig) or "database table is locked" in str(orig))
 
 
 def url_with_search_path(base_url: str | URL, schema: str) -> str:
@@ -78,15 +96,16 @@ def url_with_search_path(base_url: str | URL, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def make_session_factory(engine: Engine, info: Mapping[str, Any] | None = None) -> sessionmaker[Session]:
-    """Sessions bound to ``engine``, each starting with a copy of ``info`` in ``session.info``
-    (what the application hands every unit of work, e.g. the configuration sections its
-    plugins register).
+def make_session_factory(engine: Engine, info: Mapping[str, Any] | None = None, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to ``engine`` (``read_only``: to ``reader_engine(engine)``, for requests
+    that only read), each starting with a copy of ``info`` in ``session.info`` (what the
+    application hands every unit of work, e.g. the configuration sections its plugins
+    register).
 
     ``expire_on_commit=False`` because repositories already copy rows into plain records;
     expiring would only cause surprise reloads if an ORM row ever escaped.
     """
-    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
+    return sessionmaker(bind=reader_engine(engine) if read_only else engine, expire_on_commit=False, info=dict(info or {}))
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -97,6 +98,33 @@ class ResponseRow(TenantScoped, Base):
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attributes: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
     answers: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )
+
+
+class AnswerBlockRow(TenantScoped, Base):
+    """The answers of one ingest batch as column arrays (``core.store``): what scoring reads.
+
+    Written in the same transaction as the batch's responses; ``first_at``/``last_at``
+    bound its collection times so a ``from``/``to`` request skips blocks it does not
+    need, and ``first_id``/``last_id`` bound its response ids so erasing a respondent
+    finds the blocks to rewrite. The responses' JSON stays the source for listing and
+    export; a block can always be rebuilt from it.
+    """
+
+    __tablename__ = "answer_blocks"
+    __table_args__ = (Index(None, "tenant_id", "version", "first_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    config_version_id: Mapped[int] = mapped_column(ForeignKey("config_versions.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    first_id: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
     )

@@ -31,6 +31,7 @@ from core.batch.limits import (
 )
 from core.model import IndicatorSet
 from core.scoring import canonicalise
+from core.store.columns import build as store_columns
 
 NAME = "responses"
 META_COLUMNS = ("response_id", "customer_id", "touchpoint", "collected_at")
@@ -96,7 +97,8 @@ def prepare_rows(
 
     The rows' frame has the columns ``COLUMNS``: response_key, customer_id, touchpoint
     (text or None), collected_at (datetime64[us, UTC]), attributes and answers (JSON
-    object text; answers canonical).
+    object text; answers canonical); ``columnar`` holds the same rows as the answer
+    store's columns (``core.store.AnswerColumns``), which the repository writes beside them.
     """
     return prepare(RESPONSES, batch, Context(iset, now, stored_keys))
 
@@ -201,7 +203,8 @@ def _prepare(batch: Batch, iset: IndicatorSet, now: pd.Timestamp | None, stored_
 
     out["attributes"] = _json_lines(attr_text, n)
     out["answers"] = _json_lines(canon, n)
-    return seal(RESPONSES, out)
+    columnar = store_columns(out["collected_at"], out["touchpoint"], out["customer_id"], attr_text, canon, iset)
+    return seal(RESPONSES, out, columnar)
 
 
 _SCALAR_DTYPES = {"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"}

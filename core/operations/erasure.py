@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -9,7 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.db.records import Tenant
-from core.db.repositories import TenantRepository
+from core.db.repositories import ResponseRepository, TenantRepository
+from core.operations import audit
 from core.operations.base import Actor, NotFound
 
 # Tenant deletions are logged here: the tenant's own audit table is deleted with it.
@@ -48,6 +50,19 @@ def delete_tenant(session: Session, tenant_id: int, confirm: str, actor: Actor) 
     counts = ", ".join(f"{table}={n}" for table, n in rows.items())
     _log_on_commit(session, "tenant %r (id %d) deleted by %s; rows deleted: %s", tenant.slug, tenant.id, actor.label, counts)
     return TenantDeletion(tenant=tenant, rows=rows)
+
+
+def erase_customer(session: Session, tenant_id: int, customer_id: str, actor: Actor) -> int:
+    """Erase one respondent: every response of the tenant carrying ``customer_id``, and
+    their rows in the answer store (the blocks holding them are rewritten without them,
+    their customer id gone from the blocks' dictionaries). Audited in the same transaction
+    as ``responses.erase_customer`` with the count; the audit log names the customer only
+    by a SHA-256 digest, so the log does not keep what was erased. Returns the count (0
+    when the tenant has no such customer)."""
+    removed = ResponseRepository(session).delete_customer(tenant_id, customer_id)
+    digest = hashlib.sha256(customer_id.encode("utf-8", "surrogatepass")).hexdigest()
+    audit.record(session, tenant_id, actor, "responses.erase_customer", f"customer sha256:{digest[:16]}", responses=removed)
+    return removed
 
 
 def _log_on_commit(session: Session, message: str, *args) -> None:

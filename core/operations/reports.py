@@ -8,11 +8,12 @@ from typing import Callable
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.db.repositories import ConfigVersionRepository, ResponseRepository
+from core.db.repositories import AnswerBlockRepository, ConfigVersionRepository, ResponseRepository
 from core.operations.base import NotFound, NothingToUse
 from core.operations.configuration import config_of, config_version
 from core.scoring import ScoringInputError, score
 from core.scoring.compatibility import incompatibility
+from core.store import score_blocks
 
 # ``version=all``: the responses of every version, pooled.
 ALL_VERSIONS = "all"
@@ -35,13 +36,17 @@ def report(
     ``versions`` (the numbers whose responses were scored). A version or time window
     without responses is an answer too: ``n`` 0 and null scores, never an error.
 
-    ``"all"`` pools the responses of every version that holds some, scored against the
-    latest version's tree, when each of those versions scores answers exactly as the
-    latest does (core.scoring.compatibility); otherwise ScoringInputError (422) says how
-    they differ. Without any configuration there is nothing to report on: NotFound (404),
-    as for a version that does not exist; reading asks for something absent, where ingest
-    (409) asks for a prerequisite the tenant can still upload. ``on_stage`` is told when
-    each stage starts ("loading responses", then "scoring"), for a progress display.
+    One version's scores are read from the answer store (``core.store``): the blocks of
+    the version whose time bounds meet ``[start, end)``, streamed and gathered as
+    small-int arrays. ``"all"`` pools the responses of every version that holds some,
+    scored against the latest version's tree, when each of those versions scores answers
+    exactly as the latest does (core.scoring.compatibility); otherwise ScoringInputError
+    (422) says how they differ. Pooling reads the stored answers themselves (a block's
+    codes are positions in its own version's scales). Without any configuration there is
+    nothing to report on: NotFound (404), as for a version that does not exist; reading
+    asks for something absent, where ingest (409) asks for a prerequisite the tenant can
+    still upload. ``on_stage`` is told when each stage starts ("loading responses", then
+    "scoring"), for a progress display.
     """
     stage = on_stage or (lambda _text: None)
     pooled = version == ALL_VERSIONS
@@ -56,11 +61,16 @@ def report(
         numbers = sorted(set(responses.versions_with_data(tenant_id)) | {stored.version})
         _check_poolable(session, tenant_id, numbers, stored.version)
     stage("loading responses")
-    frames = [responses.load_frame(tenant_id, number, start, end) for number in numbers]
-    filled = [f for f in frames if len(f)]  # (pandas warns about concatenating empty frames)
-    frame = filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True) if filled else frames[-1]
-    stage("scoring")
-    result = score(frame, iset, by=by, period=period, canonical=True).to_dict()
+    if len(numbers) == 1:
+        blocks = AnswerBlockRepository(session).payloads(tenant_id, stored.version, start, end)
+        stage("scoring")
+        result = score_blocks(blocks, iset, by=by, period=period, start=start, end=end).to_dict()
+    else:
+        frames = [responses.load_frame(tenant_id, number, start, end) for number in numbers]
+        filled = [f for f in frames if len(f)]  # (pandas warns about concatenating empty frames)
+        frame = filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True) if filled else frames[-1]
+        stage("scoring")
+        result = score(frame, iset, by=by, period=period, canonical=True).to_dict()
     return {"version": ALL_VERSIONS if pooled else stored.version, "versions": numbers, **result}
 
 

@@ -49,7 +49,9 @@ class ColumnAnswers:
 
     ordinal: ``option_index`` (position in ``scale.options``, -1 = not answered);
     numeric/nps: ``values`` (float, NaN = not answered); text: ``text`` (stripped strings,
-    NaN = not answered). Invalid cells count as not answered and are listed in ``bad``.
+    NaN = not answered), or only ``present`` (answered or not) where the text itself is not
+    needed, as when scoring from the answer store. Invalid cells count as not answered and
+    are listed in ``bad``.
     """
 
     code: str
@@ -58,21 +60,25 @@ class ColumnAnswers:
     values: np.ndarray | None = None
     text: np.ndarray | None = None
     bad: _Bad | None = field(default=None, repr=False)
+    present: np.ndarray | None = None
 
     @property
     def answered(self) -> np.ndarray:
+        if self.present is not None:
+            return self.present
         if self.option_index is not None:
             return self.option_index >= 0
         if self.values is not None:
             return ~np.isnan(self.values)
         return pd.notna(self.text)
 
-    def normalised(self, reverse: bool) -> np.ndarray:
-        """Answers on 0..100 (NaN = not answered), mirrored when ``reverse``."""
+    def normalised(self, reverse: bool, rows: slice = slice(None)) -> np.ndarray:
+        """Answers on 0..100 (NaN = not answered), mirrored when ``reverse``; of ``rows`` only
+        when given (scoring works through a million respondents a slice at a time)."""
         scale = self.scale
         if self.option_index is not None:
-            return np.append(option_lut(scale, reverse), np.nan)[self.option_index]
-        out = (self.values - scale.min) * (100.0 / (scale.max - scale.min))
+            return np.append(option_lut(scale, reverse), np.nan)[self.option_index[rows]]
+        out = (self.values[rows] - scale.min) * (100.0 / (scale.max - scale.min))
         return 100.0 - out if reverse else out
 
 

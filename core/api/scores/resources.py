@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core.api.answer_cache import cached_answer
 from core.api.auth import principal, tenant_required
 from core.api.blueprint import Blueprint
 from core.api.common import MAX_ID, UtcDateTime
@@ -53,7 +54,9 @@ class ScoreQuerySchema(Schema):
 @blp.route("/scores")
 class Scores(MethodView):
     @blp.errors(401, 404, 422)
+    @blp.alt_response(304, description="Not modified: the `ETag` sent in `If-None-Match` is still the answer's.")
     @tenant_required
+    @cached_answer
     @blp.arguments(ScoreQuerySchema, location="query")
     @blp.response(200, ScoreResultSchema)
     @blp.doc(operationId="get_scores")

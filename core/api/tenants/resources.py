@@ -13,6 +13,7 @@ from werkzeug.wsgi import wrap_file
 from core.api.auth import operator_required, principal, tenant_required
 from core.api.blueprint import Blueprint
 from core.api.context import db
+from core.api.transactions import writes
 from core.api.tenants.schemas import (
     TenantCreatedSchema,
     TenantCreateSchema,
@@ -89,6 +90,7 @@ class TenantExport(MethodView):
         headers={"Content-Disposition": {"description": "`attachment; filename=\"csm-export-<slug>-<UTC timestamp>.zip\"`", "schema": {"type": "string"}}},
     )
     @blp.doc(operationId="export_tenant")
+    @writes  # the export is audited
     def get(self):
         """Export everything this tenant owns as one zip archive (admin key required)."""
         who = principal()

@@ -1,6 +1,7 @@
 """Repositories: the only code that queries tables. Each takes a Session, scopes every
 query by tenant_id, and returns plain records or DataFrames, never ORM rows."""
 
+from core.db.repositories.answer_blocks import AnswerBlockRepository
 from core.db.repositories.api_keys import ApiKeyRepository
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.config_versions import ConfigVersionRepository
@@ -10,6 +11,7 @@ from core.db.repositories.tenant_plugins import TenantPluginRepository
 from core.db.repositories.tenants import TenantRepository
 
 __all__ = [
+    "AnswerBlockRepository",
     "ApiKeyRepository",
     "AuditRepository",
     "ConfigVersionRepository",

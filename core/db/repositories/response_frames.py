@@ -89,8 +89,8 @@ def build_frame(
         },
         columns=list(BASE_COLUMNS),
     )
-    attr_frame = _json_frame(attributes, len(base))
-    answer_frame = _json_frame(answers, len(base))
+    attr_frame = json_frame(attributes, len(base))
+    answer_frame = json_frame(answers, len(base))
     taken = set(BASE_COLUMNS)
     answer_frame = _rename_clashes(answer_frame, taken, "answers")
     taken |= set(answer_frame.columns)
@@ -105,7 +105,7 @@ def _strings(values: Sequence) -> pd.Series:
     return pd.Series(list(values), dtype="str")
 
 
-def _json_frame(texts: Sequence[str], length: int) -> pd.DataFrame:
+def json_frame(texts: Sequence[str], length: int) -> pd.DataFrame:
     if length == 0:
         return pd.DataFrame(index=pd.RangeIndex(0))
     records = json.loads("[" + ",".join(texts) + "]")
