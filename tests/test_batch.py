@@ -138,7 +138,7 @@ def test_the_csv_reader_returns_text_cells_with_a_range_index():
 def test_the_csv_reader_refuses_a_ragged_row_naming_it():
     # blank lines and a line break inside quotes do not shift the count: row 2 is the third data row
     data = b'a,b\n1,2\n\n"multi\nline",3\n4,5,6\n7,8\n'
-    assert problems(lambda: read_csv(data, max_columns=10)) == [(2, "(file)", "the row has 3 fields but the header only 2: a field without a column would shift every value")]
+    assert problems(lambda: read_csv(data, max_columns=10)) == [(2, "(file)", "the row has 3 fields but the header has 2: a field without a column would shift every value")]
 
 
 def test_the_csv_reader_refuses_hostile_files_before_parsing_them():

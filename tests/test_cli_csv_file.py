@@ -53,7 +53,7 @@ def test_parts_read_as_the_whole_file(name, size):
 
 def test_rows_wider_than_the_header_are_named_by_line():
     parts = split_csv((HEADER + "\nr1,vip,A,9\nr2,new,B,5,extra\n\nr3,new,C,7,,\n").encode(), 2)
-    assert parts.too_wide == ["line 3: 5 fields, the header has 4", "line 5: 6 fields, the header has 4"]
+    assert parts.ragged == ["line 3: 5 fields, the header has 4", "line 5: 6 fields, the header has 4"]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ class CsvParts:
     parts: list  # CSV texts (or the file's bytes, when it stays whole)
     part_rows: list[int]  # data rows in each part (None when unknown)
     lines: list[int] | None  # 1-based line of the file each data row starts on
-    too_wide: list[str]  # "line N: ..." for rows with more fields than the header
+    ragged: list[str]  # "line N: ..." for rows with more or fewer fields than the header
 
     @property
     def whole(self) -> bool:
@@ -80,7 +80,7 @@ def split_csv(data: bytes, size: int) -> CsvParts:
     if not records:
         return whole  # empty: the reader says so
     (h_start, h_end, width), rows = records[0], records[1:]
-    too_wide = [f"line {s + 1}: {n} fields, the header has {width}" for s, _e, n in rows if n > width]
+    ragged = [f"line {s + 1}: {n} fields, the header has {width}" for s, _e, n in rows if n != width]
     header = "".join(lines[h_start:h_end])
     if not header.endswith(("\n", "\r")):
         header += "\n"
@@ -91,4 +91,4 @@ def split_csv(data: bytes, size: int) -> CsvParts:
         counts.append(len(chunk))
     if not parts:
         parts, counts = [header], [0]
-    return CsvParts(parts, counts, [s + 1 for s, _e, _n in rows], too_wide)
+    return CsvParts(parts, counts, [s + 1 for s, _e, _n in rows], ragged)
