@@ -397,6 +397,8 @@ def test_hostile_csv_is_422_and_never_shifts_columns(acme):
         ("env_overall,segment\nA,v\x00ip\n", "attributes.segment"),
         ("env_overall,seg\x00ment\nA,vip\n", "attributes.seg\x00ment"),
         ("env_overall\n", "responses"),  # a header and no rows
+        ("\ufeffresponse_id,env_overall\nr1,A\n\ufeffr2,B\n", "response_id"),  # two files joined: a BOM before a data row
+        ("env_overall,segment\nA,vip\nB\n", "(file)"),  # a row cut short
     ]
     for data, field in cases:
         body = data.encode() if isinstance(data, str) else data

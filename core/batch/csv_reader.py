@@ -14,8 +14,8 @@ errors name. The record kind then splits the frame into its own parts. What it r
   take the first column as an index and shift every value of a long row, and fill a short
   one with blanks, storing a response that was cut off), unterminated quotes and other
   unparsable text;
-- a byte-order mark (U+FEFF) opening any cell, the header's included: one before the
-  file's first byte is the file's encoding mark and is dropped; anywhere else it is
+- a byte-order mark (U+FEFF) opening any cell, the header's included: those before the
+  file's first character are its encoding mark and are dropped; anywhere else one is
   invisible debris (files joined together, a cell pasted with its mark) that would end up
   inside an id. Inside a cell it is text like any other and kept;
 - a header with an unnamed or a repeated column.
@@ -54,7 +54,7 @@ def read_csv(data: bytes | str, *, max_columns: int, max_rows: int | None = None
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise refuse(FILE, f"the CSV is not valid UTF-8 (byte {exc.start})") from None
-    data = data.removeprefix(BOM)  # the file's encoding mark, and only that one
+    data = data.lstrip(BOM)  # the file's encoding mark (repeated by a careless converter)
     if not data.strip():
         raise refuse(FILE, "the CSV is empty")
     columns = header_width(data)
