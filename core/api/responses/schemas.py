@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.api.common import MAX_ID
-from core.batch.limits import MAX_BATCH
+from core.batch.limits import JSON_VALUES_PER_ITEM, MAX_BATCH
 
 
 class ResponseItemSchema(Schema):
@@ -37,7 +37,10 @@ class IngestSchema(Schema):
         fields.Nested(ResponseItemSchema),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH); items have the shape of ResponseItem."},
+        metadata={
+            "description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH); items have the shape of ResponseItem. "
+            f"The body may hold at most {JSON_VALUES_PER_ITEM} values (objects, arrays, strings, numbers) per item of the largest batch, counted before it is decoded."
+        },
     )
 
 
