@@ -24,7 +24,7 @@ class Context:
         except SettingsError as exc:
             fail("invalid settings", exc.problems)
         self._registry = None
-        self._sessions = None
+        self._engine = self._sessions = None
 
     @property
     def registry(self):
@@ -38,8 +38,16 @@ class Context:
         from core.db.engine import make_engine, make_session_factory, unit_of_work
 
         if self._sessions is None:
-            self._sessions = make_session_factory(make_engine(self.settings["DATABASE_URL"]))
+            self._engine = make_engine(self.settings["DATABASE_URL"])
+            self._sessions = make_session_factory(self._engine)
         return unit_of_work(self._sessions)
+
+    def close(self) -> None:
+        """Close the database connections the command opened (the command may run inside
+        another process, a test or a script, which would otherwise keep them open)."""
+        if self._sessions is not None:
+            self._engine.dispose()
+            self._engine = self._sessions = None
 
     def tenant_id(self, session, slug: str) -> int:
         """The id of the tenant with this slug; the session then acts for it (bind_tenant)."""
