@@ -37,6 +37,7 @@ bench: install
 	$(PY) bench/clocks.py
 	$(PY) bench/stored.py --sizes 100000
 	$(PY) bench/load.py --seconds 30
+	$(PY) bench/json_body.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

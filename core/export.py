@@ -38,6 +38,8 @@ from typing import IO, Any
 
 import pandas as pd
 
+from core.batch.csv_cells import escape_frame
+
 FORMAT = "csm-tenant-export"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -125,12 +127,15 @@ class ExportArchive:
 
     def write_responses_csv(self, name: str, frame: pd.DataFrame, question_order: Iterable[str]) -> int:
         """Write one version's responses (a ``ResponseRepository.load_frame`` frame) as CSV,
-        ``CSV_CHUNK_ROWS`` rows per ``to_csv`` call; returns the number of rows."""
+        ``CSV_CHUNK_ROWS`` rows per ``to_csv`` call; returns the number of rows. Text cells
+        and column names that a spreadsheet would run as a formula are neutralised
+        (``core.batch.csv_cells``), in a way the import undoes exactly."""
         table = responses_csv_frame(frame, question_order)
         with self.open_text(name, rows=len(table)) as out:
-            table.iloc[:0].to_csv(out, index=False)
+            escape_frame(table.iloc[:0]).to_csv(out, index=False)
             for start in range(0, len(table), CSV_CHUNK_ROWS):
-                table.iloc[start : start + CSV_CHUNK_ROWS].to_csv(out, index=False, header=False, float_format="%.15g")
+                chunk = escape_frame(table.iloc[start : start + CSV_CHUNK_ROWS])
+                chunk.to_csv(out, index=False, header=False, float_format="%.15g")
         return len(table)
 
     def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +157,8 @@ def responses_csv_frame(frame: pd.DataFrame, question_order: Iterable[str]) -> p
     microseconds, e.g. ``2026-01-15T10:00:00.000000Z``), the attribute columns, then one
     column per question in the configuration's order (questions nobody answered included,
     empty). Answers are the stored canonical values (option codes, numbers, text), which the
-    import reads back to the same values. An attribute whose name is taken by a question
+    import reads back to the same values (text cells are escaped against formulas when
+    written, see ``write_responses_csv``). An attribute whose name is taken by a question
     code or a fixed column appears as ``attributes.<name>`` (see ``build_frame``); that is
     the one case a re-import does not restore exactly.
     """

@@ -138,7 +138,33 @@ def test_the_csv_reader_returns_text_cells_with_a_range_index():
 def test_the_csv_reader_refuses_a_ragged_row_naming_it():
     # blank lines and a line break inside quotes do not shift the count: row 2 is the third data row
     data = b'a,b\n1,2\n\n"multi\nline",3\n4,5,6\n7,8\n'
-    assert problems(lambda: read_csv(data, max_columns=10)) == [(2, "(file)", "the row has 3 fields but the header only 2: a field without a column would shift every value")]
+    assert problems(lambda: read_csv(data, max_columns=10)) == [(2, "(file)", "the row has 3 fields but the header has 2: a field without a column would shift every value")]
+
+
+def test_the_csv_reader_refuses_a_short_row_like_a_long_one():
+    # row 1 (after a blank line) lost its last field; row 2 writes its empty last cell and is whole
+    data = b'a,b,c\n1,2,3\n\n4,5\n6,7,\n"x\ny",8\n'
+    short = "but the header has 3: a row cut short would be stored with blanks"
+    assert problems(lambda: read_csv(data, max_columns=10)) == [(1, "(file)", f"the row has 2 fields {short}"), (3, "(file)", f"the row has 2 fields {short}")]
+    frame = read_csv(b"a,b,c\n1,2,\n,,\n", max_columns=10)
+    assert frame["a"].tolist()[0] == "1" and frame.iloc[:, 2].isna().all()
+    assert read_csv(b"a\n1\n\n2\n", max_columns=10)["a"].tolist() == ["1", "2"]  # one column: nothing can be short
+
+
+def test_the_csv_reader_drops_the_files_bom_and_refuses_stray_ones():
+    bom = "\ufeff"
+    assert list(read_csv(f"{bom}response_id,b\nr1,x\n".encode(), max_columns=5)["response_id"]) == ["r1"]
+    assert list(read_csv(f"{bom}response_id,b\nr1,x\n", max_columns=5)["response_id"]) == ["r1"]  # text too
+    # two files joined: the second one's BOM opens a data row; another opens a cell
+    joined = f"{bom}response_id,b\nr1,x\n{bom}r2,y\nr3,{bom}z\n".encode()
+    message = "the cell starts with a byte-order mark (U+FEFF): only the file itself may start with one (files joined together?)"
+    assert problems(lambda: read_csv(joined, max_columns=5)) == [(1, "response_id", message), (2, "b", message)]
+    assert read_csv(f"{bom}{bom}a,b\n1,2\n".encode(), max_columns=5)["a"].tolist() == ["1"]  # marks before the first character
+    assert problems(lambda: read_csv(f"a,{bom}b\n1,2\n".encode(), max_columns=5)) == [
+        (-1, "(header)", "a column name starts with a byte-order mark (U+FEFF); only the file itself may start with one")
+    ]
+    # inside a cell it is text (a zero-width no-break space), kept as JSON keeps it
+    assert read_csv(f"a,b\nx{bom}y,2\n".encode(), max_columns=5)["a"].tolist() == [f"x{bom}y"]
 
 
 def test_the_csv_reader_refuses_hostile_files_before_parsing_them():

@@ -51,9 +51,9 @@ def test_parts_read_as_the_whole_file(name, size):
     assert [parts.where(r) for r in range(3)] == [f"line {n}" for n in LINES[name]]
 
 
-def test_rows_wider_than_the_header_are_named_by_line():
-    parts = split_csv((HEADER + "\nr1,vip,A,9\nr2,new,B,5,extra\n\nr3,new,C,7,,\n").encode(), 2)
-    assert parts.too_wide == ["line 3: 5 fields, the header has 4", "line 5: 6 fields, the header has 4"]
+def test_rows_wider_or_narrower_than_the_header_are_named_by_line():
+    parts = split_csv((HEADER + "\nr1,vip,A,9\nr2,new,B,5,extra\n\nr3,new,C,7,,\nr4,new,C\n").encode(), 2)
+    assert parts.ragged == ["line 3: 5 fields, the header has 4", "line 5: 6 fields, the header has 4", "line 6: 3 fields, the header has 4"]
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,18 @@ def test_a_row_with_more_fields_than_the_header_is_named_by_line(tenant_env, tmp
         assert "line 4: 9 fields, the header has 8" in result.stderr
 
 
+def test_a_short_row_and_a_stray_bom_are_named_by_line(tenant_env, tmp_path):
+    short = write(tmp_path, HEADER + row(1) + row(2).rsplit(",", 1)[0] + "\n" + row(3))
+    for command in (["import-responses", "--tenant", "acme", str(short)], ["score", "--config", STORE, "--responses", str(short)]):
+        result = run(*command, env=tenant_env)
+        assert result.exit_code == 2 and "line 3: 7 fields, the header has 8" in result.stderr, result.stderr
+    joined = write(tmp_path, "\ufeff" + HEADER + row(1) + "\ufeff" + row(2) + row(3))
+    result = run("import-responses", "--tenant", "acme", str(joined), env=tenant_env)
+    assert result.exit_code == 2
+    assert "  line 3: response_id: the cell starts with a byte-order mark (U+FEFF)" in result.stderr, result.stderr
+    assert stored(tenant_env)["n"] == 0
+
+
 def test_score_checks_collected_at_as_import_does(tenant_env, tmp_path):
     path = write(tmp_path, HEADER + row(1) + row(2, when="yesterday") + row(3, when="2999-01-01T00:00:00Z") + row(4, when="2026-015"))
     imported = run("import-responses", "--tenant", "acme", str(path), env=tenant_env)

@@ -312,8 +312,9 @@ def test_out_of_scale_values_are_422_naming_the_answer(acme):
         ('{"env_noise": 11}', "answers.env_noise"),
         ('{"env_noise": -0.5}', "answers.env_noise"),
         ('{"env_noise": "loud"}', "answers.env_noise"),
-        ('{"env_noise": 1e400}', "answers.env_noise"),  # inf once parsed
-        ('{"env_noise": -Infinity}', "answers.env_noise"),
+        # not finite: refused as the body is read, naming the place in the body
+        ('{"env_noise": 1e400}', "responses[0].answers.env_noise"),
+        ('{"env_noise": -Infinity}', "responses[0].answers.env_noise"),
         ('{"env_noise": 100000000000000000000000000000}', "answers.env_noise"),
         ('{"env_noise": false}', "answers.env_noise"),
         ('{"nps_recommend": 10.5}', "answers.nps_recommend"),
@@ -391,14 +392,21 @@ def test_hostile_csv_is_422_and_never_shifts_columns(acme):
         ("env_overall,segment\nA,v\x00ip\n", "attributes.segment"),
         ("env_overall,seg\x00ment\nA,vip\n", "attributes.seg\x00ment"),
         ("env_overall\n", "responses"),  # a header and no rows
+        ("\ufeffresponse_id,env_overall\nr1,A\n\ufeffr2,B\n", "response_id"),  # two files joined: a BOM before a data row
+        ("env_overall,segment\nA,vip\nB\n", "(csv line 3)"),  # a row cut short
     ]
     for data, field in cases:
         body = data.encode() if isinstance(data, str) else data
         r = t.post("/api/v1/responses/csv", data=body, content_type="text/csv")
         assert_refused(r, 422, field, context=(field, body[:60]))
     assert snapshot(t) == before
-    # rows shorter than the header are fine: the missing cells are blank
-    assert t.post("/api/v1/responses/csv", data=b"response_id,env_overall,segment\nshort-1,A\n", content_type="text/csv").status_code == 201
+    # a row shorter than the header is refused like a longer one (it was cut off); a row
+    # that writes its empty last cell is complete
+    r = t.post("/api/v1/responses/csv", data=b"response_id,env_overall,segment\nshort-1,A\n", content_type="text/csv")
+    assert_refused(r, 422, "(csv line 2)")
+    assert [(e["line"], e["reason"]) for e in r.json["errors"]] == [(2, "the row has 2 fields but the header has 3: a row cut short would be stored with blanks")]
+    assert snapshot(t) == before
+    assert t.post("/api/v1/responses/csv", data=b"response_id,env_overall,segment\nshort-1,A,\n", content_type="text/csv").status_code == 201
     stored = {r["response_id"]: r for r in t.get("/api/v1/responses").json}
     assert stored["short-1"]["attributes"] == {"segment": None} and stored["short-1"]["answers"] == {"env_overall": "A"}
 

@@ -10,13 +10,15 @@ from datetime import UTC
 import flask
 from flask import request
 from flask_smorest import abort
-from marshmallow import Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser
+from marshmallow import Schema, ValidationError, fields, missing, validate
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from core.api.errors import LOCATIONS, problem
+from core.api.json_body import read_json
+from core.batch.limits import JSON_VALUES_PER_ITEM
 from core.batch.text import UNSTORABLE
 
 # Largest id or version number a request may name (the databases' 32-bit integer range).
@@ -70,10 +72,20 @@ class UtcDateTime(fields.AwareDateTime):
 QUERY_NAMES = "csm_query_names"
 
 
+def read_json_body(body: bytes):
+    """``read_json`` with the app's value limit: JSON_VALUES_PER_ITEM per item of the
+    largest batch (the setting CSM_MAX_BATCH), which bounds what decoding a body costs."""
+    batch = flask.current_app.extensions["csm"].settings["MAX_BATCH"]
+    hint = f"{JSON_VALUES_PER_ITEM} per item of a batch of at most {batch:,} items, CSM_MAX_BATCH"
+    return read_json(body, batch * JSON_VALUES_PER_ITEM, hint)
+
+
 class JsonBodyParser(FlaskParser):
-    """webargs' Flask parser, refusing JSON that Python's decoder gives up on with 400 (like
-    any other malformed body) instead of an unhandled exception: nesting deeper than the
-    interpreter's recursion limit, and integers of more than 4300 digits.
+    """webargs' Flask parser, decoding with ``core.api.json_body.read_json`` (finite
+    numbers only, the value count bounded before decoding), and refusing JSON that
+    Python's decoder gives up on with 400 (like any other malformed body) instead of an
+    unhandled exception: nesting deeper than the interpreter's recursion limit, and
+    integers of more than 4300 digits.
 
     It also refuses query parameters the operation does not declare (422 naming them), as
     bodies refuse unknown fields: ``?page_sise=5`` or ``?bye=segment`` must not silently
@@ -91,8 +103,10 @@ class JsonBodyParser(FlaskParser):
         return data
 
     def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
         try:
-            return super()._raw_load_json(req)
+            return read_json_body(req.get_data(cache=True))
         except json.JSONDecodeError:
             raise  # webargs turns these into 400 itself
         except RecursionError:
@@ -208,9 +222,10 @@ def body_text(field: str = "yaml") -> tuple[str, str | None]:
 
 
 def _json_body():
-    """The request's JSON body; 400 when it is not JSON at all (the same answer webargs gives)."""
+    """The request's JSON body (``read_json``, as for every JSON body); 400 when it is not
+    JSON at all (the same answer webargs gives)."""
     try:
-        return json.loads(request.get_data(cache=True))
+        return read_json_body(request.get_data(cache=True))
     except RecursionError:
         abort(400, message="the JSON body is nested too deeply", errors=[problem("body", None, "nested too deeply")])
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers

@@ -7,6 +7,7 @@ Pure pandas/numpy (no Flask, no SQL), one job per module:
 - ``text``: scalars to text, free-text and name checks, ``UNSTORABLE``;
 - ``timestamps``: ISO 8601 timestamp columns → UTC;
 - ``csv_reader``: CSV bytes → a frame of text cells, hostile files refused early;
+- ``csv_cells``: the one escape rule for CSV text cells (formulas neutralised, read back exactly);
 - ``records``: JSON items → a frame, with the structural checks;
 - ``prepared``: ``PreparedRows``, the only thing repositories store;
 - ``kind``: the ``RecordKind`` contract and the pipeline (parse, prepare).

@@ -5,19 +5,28 @@ cell a string or NaN (blank), with a 0-based RangeIndex whose positions are the 
 errors name. The record kind then splits the frame into its own parts. What it refuses
 (a ``BatchError``, nothing read further):
 
-- bytes that are not UTF-8 (a BOM is allowed), an empty file;
+- bytes that are not UTF-8, an empty file;
 - a header wider than ``max_columns``, counted by the ``csv`` module before pandas sees
   it (pandas takes minutes and gigabytes for the million columns that fit in 14 MB);
 - more than ``max_rows`` data rows: parsing stops one row past the limit, so an over-long
   file is never held whole as a frame;
-- a row with more fields than the header, named by its position (pandas would otherwise
-  take the first column as an index and shift every value), unterminated quotes and other
+- a row with more or fewer fields than the header, named by its position (pandas would
+  take the first column as an index and shift every value of a long row, and fill a short
+  one with blanks, storing a response that was cut off), unterminated quotes and other
   unparsable text;
+- a byte-order mark (U+FEFF) opening any cell, the header's included: those before the
+  file's first character are its encoding mark and are dropped; anywhere else one is
+  invisible debris (files joined together, a cell pasted with its mark) that would end up
+  inside an id. Inside a cell it is text like any other and kept;
 - a header with an unnamed or a repeated column.
 
 Errors name data rows by position. Where a person reads the file, the line a row starts
 on is what they look for; ``csv_records`` finds it (one pass of the ``csv`` module, only
 when there is something to report, or to cut a file into parts).
+
+Cells are read back through the one escape rule of ``core.batch.csv_cells``: a cell
+starting with ``'`` loses that character, so the formula-neutralised cells of an export
+come back as they were stored.
 """
 
 from __future__ import annotations
@@ -26,12 +35,15 @@ import csv
 import io
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from core.batch.errors import BatchError, RowError, check_row_count, refuse
+from core.batch.csv_cells import ESCAPE, unescape_text
+from core.batch.errors import BatchError, RowError, check_row_count, errors_at, refuse
 
 FILE = "(file)"
 HEADER = "(header)"
+BOM = "\ufeff"
 
 
 def read_csv(data: bytes | str, *, max_columns: int, max_rows: int | None = None, what: str = "rows", columns_hint: str = "") -> pd.DataFrame:
@@ -44,9 +56,10 @@ def read_csv(data: bytes | str, *, max_columns: int, max_rows: int | None = None
     """
     if isinstance(data, bytes):
         try:
-            data = data.decode("utf-8-sig")
+            data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise refuse(FILE, f"the CSV is not valid UTF-8 (byte {exc.start})") from None
+    data = data.lstrip(BOM)  # the file's encoding mark (repeated by a careless converter)
     if not data.strip():
         raise refuse(FILE, "the CSV is empty")
     columns = header_width(data)
@@ -58,42 +71,66 @@ def read_csv(data: bytes | str, *, max_columns: int, max_rows: int | None = None
             nrows=None if max_rows is None else max_rows + 2,  # the header, then one row too many
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        ragged = _ragged_row(data, columns, max_rows)
-        if ragged is not None:
-            raise BatchError([ragged]) from None
+        ragged = _ragged_rows(data, columns, max_rows, long_only=True)
+        if ragged:
+            raise BatchError(ragged) from None
         raise refuse(FILE, f"the CSV cannot be parsed: {str(exc).strip()}") from None
+    check_row_count(len(raw) - 1, max_rows, what)
+    if BOM in data:
+        _refuse_stray_boms(raw)
+    if len(raw.columns) > 1 and raw.iloc[1:, -1].isna().any():  # a short row leaves its last cell blank
+        ragged = _ragged_rows(data, columns, max_rows, long_only=False)
+        if ragged:
+            raise BatchError(ragged, total=len(ragged))
+    if ESCAPE in data:
+        raw = raw.apply(unescape_text)
     names = raw.iloc[0]
     if names.isna().any():
         raise refuse(HEADER, "a column has no name in the header")
     dupes = names[names.duplicated()]
     if len(dupes):
         raise refuse(str(dupes.iloc[0]), "the column appears more than once in the header")
-    check_row_count(len(raw) - 1, max_rows, what)
     return raw.iloc[1:].set_axis(names.tolist(), axis=1).reset_index(drop=True)
 
 
-def _ragged_row(data: str, width: int, max_rows: int | None) -> RowError | None:
-    """The first data row with more fields than the header, located by the csv module.
+def _refuse_stray_boms(raw: pd.DataFrame) -> None:
+    """Refuse every cell (header row 0 included) that starts with a byte-order mark."""
+    hit = np.column_stack([raw[c].str.startswith(BOM).fillna(False).astype(bool).to_numpy() for c in raw.columns])
+    if not hit.any():
+        return
+    if hit[0].any():
+        raise refuse(HEADER, "a column name starts with a byte-order mark (U+FEFF); only the file itself may start with one")
+    names = raw.iloc[0]
+    errors: list[RowError] = []
+    for col in np.flatnonzero(hit.any(axis=0)):
+        field = str(names.iloc[col])
+        found = errors_at(hit[1:, col], field, "the cell starts with a byte-order mark (U+FEFF): only the file itself may start with one (files joined together?)")
+        errors.extend(found)
+    errors.sort(key=lambda e: (e.row, e.field))
+    raise BatchError(errors)
 
-    Only on the error path: pandas's message counts "lines" its own way (blank lines in,
-    line breaks inside quoted cells out), so the row is found again here to name it the
-    way every other error does (0 = the first row after the header). None when the csv
-    module sees no such row (the file is broken some other way)."""
+
+def _ragged_rows(data: str, width: int, max_rows: int | None, *, long_only: bool) -> list[RowError]:
+    """The data rows with more (or, unless ``long_only``, fewer) fields than the header,
+    located by the csv module at C speed (one length per row; the Python work is per row
+    reported).
+
+    pandas's message counts "lines" its own way (blank lines in, line breaks inside quoted
+    cells out) and a short row is no error to it, so rows are counted again here to name
+    them the way every other error does (0 = the first row after the header), skipping
+    blank lines as pandas does. Empty when the csv module cannot read the file (it is
+    broken some other way, or holds a cell beyond the csv module's field limit)."""
     rows = csv.reader(io.StringIO(data.lstrip()), skipinitialspace=True)
     try:
-        next(rows, None)  # the header
-        position = 0
-        for fields in rows:
-            if not fields:  # a blank line, skipped like pandas does
-                continue
-            if len(fields) > width:
-                return RowError(position, FILE, f"the row has {len(fields)} fields but the header only {width}: a field without a column would shift every value")
-            position += 1
-            if max_rows is not None and position > max_rows:
-                return None
+        # Blank lines (no field, or one empty field) are skipped, like pandas does.
+        lengths = np.fromiter(map(len, filter(None, filter([""].__ne__, rows))), dtype=np.int64)
     except csv.Error:
-        return None
-    return None
+        return []
+    lengths = lengths[1 : None if max_rows is None else max_rows + 1]  # after the header
+    bad = lengths > width if long_only else lengths != width
+    return errors_at(bad, FILE, lambda r: f"the row has {lengths[r]} fields but the header has {width}: " + (
+        "a field without a column would shift every value" if lengths[r] > width else "a row cut short would be stored with blanks"
+    ))
 
 
 def header_width(data: str) -> int:

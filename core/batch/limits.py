@@ -28,6 +28,13 @@ MAX_ERRORS = 1000
 MAX_ATTRIBUTES = 100
 MAX_UNKNOWN_NAMES = 50
 MAX_ATTRIBUTE_NAME_LENGTH = 64
+# A JSON request body may hold at most this many values (objects, arrays, strings,
+# numbers) per item of the largest batch: 640,000 for 10,000 items. A response of 50
+# answers and 5 attributes is 62 (the item, its two objects, four meta fields). The
+# count is taken before anything is decoded (core.api.json_body), so a body of millions
+# of tiny values (31 MiB of empty objects decode to some 720 MB) is refused at the cost
+# of reading it.
+JSON_VALUES_PER_ITEM = 64
 # Attribute values (segment, region, store...).
 MAX_ATTRIBUTE_LENGTH = 200
 

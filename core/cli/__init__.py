@@ -25,6 +25,7 @@ __all__ = ["EXIT_BAD_INPUT", "main"]
 def main(click_ctx, database_url):
     """CSM: weighted customer-satisfaction indices from YAML indicator sets."""
     click_ctx.obj = Context(database_url)
+    click_ctx.call_on_close(click_ctx.obj.close)  # also when a command fails with code 2
 
 
 for command in (

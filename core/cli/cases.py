@@ -68,8 +68,8 @@ def _read_events(path: Path, size: int) -> CaseLog:
     checked whole; every problem names its line."""
     name = str(path)
     csv = split_csv(path.read_bytes(), size)
-    if csv.too_wide:
-        fail(f"{name}: {len(csv.too_wide)} row(s) with more fields than the header", csv.too_wide)
+    if csv.ragged:
+        fail(f"{name}: {len(csv.ragged)} row(s) with more or fewer fields than the header", csv.ragged)
     frames = []
     for i, part in enumerate(csv.parts):
         try:

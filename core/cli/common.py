@@ -24,7 +24,7 @@ class Context:
         except SettingsError as exc:
             fail("invalid settings", exc.problems)
         self._registry = None
-        self._sessions = None
+        self._engine = self._sessions = None
 
     @property
     def registry(self):
@@ -39,8 +39,16 @@ class Context:
         from core.operations.configuration import session_info
 
         if self._sessions is None:
-            self._sessions = make_session_factory(make_engine(self.settings["DATABASE_URL"]), session_info(self.registry))
+            self._engine = make_engine(self.settings["DATABASE_URL"])
+            self._sessions = make_session_factory(self._engine, session_info(self.registry))
         return unit_of_work(self._sessions)
+
+    def close(self) -> None:
+        """Close the database connections the command opened (the command may run inside
+        another process, a test or a script, which would otherwise keep them open)."""
+        if self._sessions is not None:
+            self._engine.dispose()
+            self._engine = self._sessions = None
 
     def tenant_id(self, session, slug: str) -> int:
         """The id of the tenant with this slug; the session then acts for it (bind_tenant)."""

@@ -21,7 +21,7 @@ class CsvParts:
     parts: list  # CSV texts (or the file's bytes, when it stays whole)
     part_rows: list[int]  # data rows in each part (None when unknown)
     lines: list[int] | None  # 1-based line of the file each data row starts on
-    too_wide: list[str]  # "line N: ..." for rows with more fields than the header
+    ragged: list[str]  # "line N: ..." for rows with more or fewer fields than the header
 
     @property
     def whole(self) -> bool:
@@ -69,7 +69,7 @@ def split_csv(data: bytes, size: int) -> CsvParts:
         return whole  # unreadable record by record, or empty: the reader says so
     lines, (head, *rows) = found
     width = head.fields
-    too_wide = [f"line {r.line}: {r.fields} fields, the header has {width}" for r in rows if r.fields > width]
+    ragged = [f"line {r.line}: {r.fields} fields, the header has {width}" for r in rows if r.fields != width]
     header = "".join(lines[head.start : head.end])
     if not header.endswith(("\n", "\r")):
         header += "\n"
@@ -80,4 +80,4 @@ def split_csv(data: bytes, size: int) -> CsvParts:
         counts.append(len(chunk))
     if not parts:
         parts, counts = [header], [0]
-    return CsvParts(parts, counts, [r.line for r in rows], too_wide)
+    return CsvParts(parts, counts, [r.line for r in rows], ragged)

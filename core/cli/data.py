@@ -53,8 +53,8 @@ def import_responses(ctx: Context, tenant: str, version: int | None, file: Path)
     """
     size = ctx.settings["MAX_BATCH"]
     csv = split_csv(file.read_bytes(), size)
-    if csv.too_wide:
-        fail(f"{file}: nothing stored, {len(csv.too_wide)} row(s) with more fields than the header", csv.too_wide)
+    if csv.ragged:
+        fail(f"{file}: nothing stored, {len(csv.ragged)} row(s) with more or fewer fields than the header", csv.ragged)
     problems: list[tuple[int, str, str]] = []
     totals = {"problems": 0, "accepted": 0, "version": None}
     try:

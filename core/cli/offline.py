@@ -50,8 +50,8 @@ def score_cmd(ctx: Context, config_path: Path, responses_path: Path, by, period,
     iset = read_config(ctx, config_path).indicator_set
     name = str(responses_path)
     csv = split_csv(responses_path.read_bytes(), ctx.settings["MAX_BATCH"])
-    if csv.too_wide:
-        fail(f"{name}: {len(csv.too_wide)} row(s) with more fields than the header", csv.too_wide)
+    if csv.ragged:
+        fail(f"{name}: {len(csv.ragged)} row(s) with more or fewer fields than the header", csv.ragged)
     if "period" in by and period is None:
         period = "month"
     problems, total, result = [], 0, None

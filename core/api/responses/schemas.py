@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from core.api.common import MAX_ID
 from core.batch.limits import (
+    JSON_VALUES_PER_ITEM,
     MAX_ATTRIBUTE_LENGTH,
     MAX_ATTRIBUTE_NAME_LENGTH,
     MAX_ATTRIBUTES,
@@ -71,7 +72,10 @@ class IngestSchema(Schema):
         fields.Nested(ResponseItemSchema),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH), all stored or none."},
+        metadata={
+            "description": f"Up to {MAX_BATCH:,} responses (setting CSM_MAX_BATCH), all stored or none; items have the shape of ResponseItem. "
+            f"The body may hold at most {JSON_VALUES_PER_ITEM} values (objects, arrays, strings, numbers) per item of the largest batch, counted before it is decoded."
+        },
     )
 
 
