@@ -51,6 +51,7 @@ class ResponseItemSchema(Schema):
         f"text for an open question (at most {MAX_TEXT_ANSWER_LENGTH:,} characters). At least one question answered.",
         example={"env_overall": "A", "env_noise": 3, "checkout_speed": "Fairly satisfied", "cashier_attitude": "满意", "nps_recommend": 9},
         required=True,
+        validate=validate.Length(min=1),
     )
 
 

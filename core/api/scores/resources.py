@@ -16,12 +16,12 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfact
 class ScoreQuerySchema(Schema):
     version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version; default the latest. Responses are scored against the version they were collected under."})
     start = UtcDateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time (UTC without an offset)."})
-    end = UtcDateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time (UTC without an offset)."})
+    end = UtcDateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time (UTC without an offset); must lie after `from` (422 otherwise)."})
     by = fields.String(
         validate=validate.Length(max=500),
         metadata={"description": "Comma-separated breakdown keys: `touchpoint`, any attribute name, or `period`."},
     )
-    period = fields.String(validate=validate.OneOf(["month", "quarter", "year"]), metadata={"description": "Period length for `by=period`."})
+    period = fields.String(validate=validate.OneOf(["month", "quarter", "year"]), metadata={"description": "Period length for `by=period` (default month); only with `period` among the `by` keys (422 otherwise)."})
 
     @validates_schema
     def _range(self, data, **kwargs):
@@ -37,7 +37,11 @@ class Scores(MethodView):
     @blp.response(200, ScoreResultSchema)
     @blp.doc(operationId="get_scores")
     def get(self, query):
-        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns."""
+        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns.
+
+        422 when `from` is not before `to` (an empty window), when `by` names a key that is
+        neither `touchpoint`, `period` nor an attribute of the stored responses, or when
+        `period` is given without `period` among the `by` keys."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
         period = query.get("period") or ("month" if "period" in by else None)
         return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)
