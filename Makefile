@@ -37,6 +37,8 @@ fuzz: install
 bench: install
 	$(PY) bench/score.py
 	$(PY) bench/ingest.py
+	$(PY) bench/analysis.py
+	$(PY) bench/clocks.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

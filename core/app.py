@@ -16,7 +16,7 @@ from core.api import register_api
 from core.api import headers
 from core.api.common import BoundedRequest, ErrorSchema
 from core.api.context import CsmState, install_request_session
-from core.api.errors import register_error_map
+from core.api.errors import register_error_map, shaped
 from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
 from core.operations.configuration import session_info
@@ -28,9 +28,9 @@ SWAGGER_ASSETS = "/docs/assets/"
 
 class CsmApi(Api):
     """flask-smorest's Api, with error responses that keep the exception's own headers
-    (``Allow`` on 405, ``Retry-After`` on 429) and always carry a message. Its error schema
-    allows ``errors`` to be a list (row-level batch errors) as well as a mapping. Domain
-    errors raised by operations are answered through the one map in core.api.errors."""
+    (``Allow`` on 405, ``Retry-After`` on 429), in the one error shape of core.api.errors
+    (``shaped``: webargs' validation messages too). Domain errors raised by operations are
+    answered through the one map there."""
 
     ERROR_SCHEMA = ErrorSchema
 
@@ -57,7 +57,10 @@ class CsmApi(Api):
         payload, code, headers = super().handle_http_exception(error)
         own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         payload.setdefault("message", error.description)
-        return payload, code, {**own, **(headers or {})}
+        data = getattr(error, "data", None) or {}
+        if "total" in data:
+            payload["total"] = data["total"]
+        return shaped(payload), code, {**own, **(headers or {})}
 
 
 def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:

@@ -166,9 +166,11 @@ class PluginSet:
 
     @functools.cached_property
     def config_sections(self) -> SectionRegistry:
-        """The sections these plugins' documents may have, each after those it requires."""
+        """The sections these plugins' documents may have, each after those it requires,
+        with the expression functions these plugins register."""
         try:
-            return SectionRegistry(tuple(reg.item for reg in self.registered_sections))
+            functions = {name: reg.item for name, reg in self.expression_functions.items()}
+            return SectionRegistry(tuple(reg.item for reg in self.registered_sections), functions)
         except ValueError as exc:  # a section requiring one no enabled plugin registers, or a cycle
             raise PluginLoadError(f"{exc} (plugins: {', '.join(sorted(self.names))})") from None
 

@@ -30,6 +30,20 @@ TWO = [
      "answers": {"env_overall": "Fairly dissatisfied", "env_noise": "8", "checkout_speed": "D", "cashier_attitude": "b", "nps_recommend": 5}},
 ]
 
+# config/examples/store.yaml with three independent problems, each reported (path, line,
+# message): sibling weights 0.4 + 0.5 (the list starting on line 21), an unknown scale
+# (line 25) and a code used twice (line 31).
+THREE_PROBLEMS_YAML = (
+    STORE_YAML.replace("weight: 0.6\n", "weight: 0.5\n")
+    .replace("{code: env_overall, weight: 0.7, scale: sat4", "{code: env_overall, weight: 0.7, scale: sat9")
+    .replace("{code: checkout_speed,", "{code: env_overall,")
+)
+THREE_PROBLEMS = [
+    ("indicator_set.children", 21, "sibling weights sum to 0.9, not 1"),
+    ("indicator_set.children.0.children.0.scale", 25, "unknown scale 'sat9' (known: nps, sat4, ten)"),
+    ("indicator_set.children.1.children.0.code", 31, "duplicate code 'env_overall'"),
+]
+
 # Every tenant table and the column naming its tenant, found from the models (not from the
 # migration), so a table added later without row-level security fails these tests.
 TENANT_TABLES = {"tenants": "id", **{t.name: "tenant_id" for t in Base.metadata.sorted_tables if "tenant_id" in t.c}}

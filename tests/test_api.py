@@ -39,10 +39,10 @@ def test_operator_creates_tenants_and_nobody_else_does(client, make_tenant):
     assert client.post("/api/v1/tenants", json={"slug": "x1", "name": "X"}, headers=auth("wrong")).status_code == 403
     assert client.post("/api/v1/tenants", json={"slug": "x1", "name": "X"}, headers=t.headers).status_code == 403
     dup = client.post("/api/v1/tenants", json={"slug": "acme", "name": "Again"}, headers=auth(OPERATOR_KEY))
-    assert dup.status_code == 409 and dup.json["errors"] == {"slug": ["already taken"]}
+    assert dup.status_code == 409 and dup.json["errors"] == [{"location": "body", "field": "slug", "line": None, "index": None, "reason": "already taken"}]
     bad = client.post("/api/v1/tenants", json={"slug": "Bad Slug", "name": "X", "tenant_id": 5}, headers=auth(OPERATOR_KEY))
     assert bad.status_code == 422
-    assert set(bad.json["errors"]["json"]) == {"slug", "tenant_id"}
+    assert {(e["location"], e["field"]) for e in bad.json["errors"]} == {("body", "slug"), ("body", "tenant_id")}
     listed = client.get("/api/v1/tenants", headers=auth(OPERATOR_KEY)).json
     assert [x["slug"] for x in listed] == ["acme"]
 
@@ -111,8 +111,9 @@ def test_validate_reports_every_problem_with_path_and_line(make_tenant):
     r = t.post("/api/v1/config/validate", json={"yaml": bad, "filename": "store.yaml"})
     assert r.status_code == 422
     assert r.json["errors"] == [
-        {"path": "indicator_set.children", "line": 21, "file": "store.yaml", "message": "sibling weights sum to 0.9, not 1"}
+        {"location": "yaml", "field": "indicator_set.children", "line": 21, "index": None, "reason": "sibling weights sum to 0.9, not 1"}
     ]
+    assert r.json["total"] == 1
     assert t.get("/api/v1/config/versions").json == []  # validating stores nothing
     assert t.post("/api/v1/config/validate", json={"nope": 1}).status_code == 422
     assert t.post("/api/v1/config/validate", data=b"\xff\xfe", content_type="application/yaml").status_code == 422
@@ -129,7 +130,7 @@ def test_uploads_create_numbered_immutable_versions(make_tenant):
     assert one["document"]["indicator_set"]["name"] == "Store satisfaction"
     assert t.get("/api/v1/config/versions/3").status_code == 404
     rejected = t.post("/api/v1/config/versions", data=b"version: 1\n", content_type="application/yaml")
-    assert rejected.status_code == 422 and rejected.json["errors"][0]["path"] == "indicator_set"
+    assert rejected.status_code == 422 and rejected.json["errors"][0]["field"] == "indicator_set"
     assert len(t.get("/api/v1/config/versions").json) == 2
 
 
@@ -200,7 +201,8 @@ def test_bad_batch_stores_nothing_and_names_rows_and_fields(make_tenant):
     ]
     r = t.post("/api/v1/responses", json={"responses": bad})
     assert r.status_code == 422
-    found = {(e["row"], e["field"]) for e in r.json["errors"]}
+    assert {e["location"] for e in r.json["errors"]} == {"item"} and r.json["total"] == 5
+    found = {(e["index"], e["field"]) for e in r.json["errors"]}
     assert found == {(1, "answers.env_overall"), (1, "answers.env_noise"), (2, "answers.nope"), (2, "collected_at"), (3, "response_id")}
     assert count(t) == 2
 
@@ -211,7 +213,7 @@ def test_no_configuration_yet_and_batch_limits(app, make_tenant):
     t.upload()
     app.config["MAX_BATCH"] = app.extensions["csm"].settings["MAX_BATCH"] = 3
     r = t.post("/api/v1/responses", json={"responses": [{"answers": {"env_overall": "A"}}] * 4})
-    assert r.status_code == 422 and r.json["errors"] == [{"row": -1, "field": "responses", "message": "the batch holds more than 3 responses; at most 3 per batch"}]
+    assert r.status_code == 422 and r.json["errors"] == [{"location": "item", "field": "responses", "line": None, "index": None, "reason": "the batch holds more than 3 responses; at most 3 per batch"}]
     assert t.post("/api/v1/responses", json={"responses": []}).status_code == 422
     assert t.post("/api/v1/responses", json={"responses": [1, 2]}).status_code == 422
     assert t.post("/api/v1/responses", json={"responses": TWO, "version": 7}).status_code == 404
@@ -229,8 +231,8 @@ def test_csv_upload_and_its_errors(make_tenant):
     bad = csv.replace("c1,", "c3,").replace("c2,", "c4,").replace(",D,B,5", ",D,B,55")
     r = t.post("/api/v1/responses/csv", data=bad.encode(), content_type="text/csv")
     assert r.status_code == 422
-    assert r.json["errors"] == [{"row": 1, "field": "answers.nps_recommend", "message": r.json["errors"][0]["message"]}]
-    assert "55" in r.json["errors"][0]["message"]
+    # the second data row is the file's line 3 (the header is line 1)
+    assert r.json["errors"] == [{"location": "csv", "field": "answers.nps_recommend", "line": 3, "index": None, "reason": "value 55 is outside the scale 0..10"}]
     assert count(t) == 2
     r = t.post("/api/v1/responses/csv", data={"file": (__import__("io").BytesIO(csv.replace("c1", "c5").replace("c2", "c6").encode()), "r.csv")}, content_type="multipart/form-data")
     assert r.status_code == 201

@@ -14,7 +14,9 @@ from core.db.tables import ResponseRow
 from core.settings import DEFAULTS, load_settings
 from tests.helpers import OPERATOR_KEY, ROOT, TenantHandle
 
-OVER_THE_LIMIT = [{"row": -1, "field": "responses", "message": "the batch holds more than 3 responses; at most 3 per batch"}]
+LIMIT_REASON = "the batch holds more than 3 responses; at most 3 per batch"
+# the batch as a whole: neither an item index nor a line
+OVER_THE_LIMIT = {where: [{"location": where, "field": "responses", "line": None, "index": None, "reason": LIMIT_REASON}] for where in ("item", "csv")}
 
 
 def csv_of(ids: list[str]) -> bytes:
@@ -30,9 +32,9 @@ def test_csm_max_batch_is_the_one_limit_of_json_csv_and_the_clis_batches(app_db_
         four = [{"response_id": f"j{i}", "answers": {"env_overall": "A"}} for i in range(4)]
 
         r = t.post("/api/v1/responses", json={"responses": four})
-        assert (r.status_code, r.json["errors"]) == (422, OVER_THE_LIMIT)
+        assert (r.status_code, r.json["errors"]) == (422, OVER_THE_LIMIT["item"])
         r = t.post("/api/v1/responses/csv", data=csv_of(["c0", "c1", "c2", "c3"]), content_type="text/csv")
-        assert (r.status_code, r.json["errors"]) == (422, OVER_THE_LIMIT)
+        assert (r.status_code, r.json["errors"]) == (422, OVER_THE_LIMIT["csv"])
         path = tmp_path / "four.csv"
         path.write_bytes(csv_of(["f0", "f1", "f2", "f3"]))
         assert t.get("/api/v1/responses").json == []

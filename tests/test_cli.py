@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.cli import main
-from tests.helpers import APP_ROLE, ROOT
+from tests.helpers import APP_ROLE, ROOT, THREE_PROBLEMS, THREE_PROBLEMS_YAML
 
 STORE = str(ROOT / "config" / "examples" / "store.yaml")
 HEADER = "response_id,collected_at,segment,env_overall,env_noise,checkout_speed,cashier_attitude,nps_recommend\n"
@@ -36,6 +36,14 @@ def test_validate_ok_and_bad(tmp_path):
     result = run("validate", str(bad))
     assert result.exit_code == 2
     assert f"{bad}:21: indicator_set.children: sibling weights sum to 0.9, not 1" in result.stderr
+
+
+def test_validate_reports_every_problem_of_the_configuration(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(THREE_PROBLEMS_YAML, encoding="utf-8")
+    result = run("validate", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {bad}: 3 problem(s)"] + [f"  {bad}:{line}: {path}: {message}" for path, line, message in THREE_PROBLEMS]
 
 
 def test_validate_template_example_uses_the_retail_plugin():

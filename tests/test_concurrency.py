@@ -99,7 +99,7 @@ def check_ledger(url, tenant_id, results: dict[int, list[list[tuple[int, bool, d
                 kinds["replay" if replayed else str(status)] += 1
                 assert status in (201, 409, 422), (i, status, body)  # never a 5xx
                 if status == 422:  # refused only for response ids another batch stored
-                    assert body["errors"] and all(e["field"] == "response_id" and "already stored" in e["message"] for e in body["errors"]), body
+                    assert body["errors"] and all(e["field"] == "response_id" and "already stored" in e["reason"] for e in body["errors"]), body
         finals = [attempts[-1] for attempts in copies]
         assert {f[0] for f in finals} in ({201}, {422}), (i, finals)  # copies agree, no 409 left
         if finals[0][0] == 201:
@@ -275,7 +275,7 @@ def test_a_unique_violation_at_insert_is_a_422_naming_the_rows(app, make_tenant,
     body = {"responses": [{"response_id": "r0", "answers": {"env_overall": "B"}}, {"response_id": "r1", "answers": {"env_overall": "B"}}]}
     r = t.post("/api/v1/responses", json=body, headers={"Idempotency-Key": "race"})
     assert r.status_code == 422, r.json
-    assert r.json["errors"] == [{"row": 1, "field": "response_id", "message": "response_id 'r1' is already stored"}]
+    assert r.json["errors"] == [{"location": "item", "field": "response_id", "line": None, "index": 1, "reason": "response_id 'r1' is already stored"}]
     assert len(calls) == 2  # the check, then the lookup after the constraint fired
     with app_session(app, t.id) as s:
         assert ResponseRepository(s).count(t.id) == 1

@@ -97,6 +97,35 @@ def test_bad_type_and_unknown_field_are_reported_together_and_missing_field():
     assert issues(GOOD.replace("  code: store-csi\n", "")) == ["t.yaml:15: indicator_set.code: required field is missing"]
 
 
+# An unknown scale (line 21), a duplicate code (line 25) and weights summing to 0.9 (the
+# list starting on line 18): three independent problems of the tree.
+THREE_PROBLEMS = (
+    GOOD.replace("scale: sat4, touchpoint", "scale: sat9, touchpoint")
+    .replace("code: speed", "code: env_overall")
+    .replace("weight: 0.6", "weight: 0.5")
+)
+THREE_ISSUES = [
+    "t.yaml:18: indicator_set.children: sibling weights sum to 0.9, not 1",
+    "t.yaml:21: indicator_set.children.0.children.0.scale: unknown scale 'sat9' (known: nps, sat4, ten)",
+    "t.yaml:25: indicator_set.children.1.children.0.code: duplicate code 'env_overall'",
+]
+
+
+def test_every_problem_of_the_tree_is_reported_together():
+    assert issues(THREE_PROBLEMS) == THREE_ISSUES
+
+
+def test_every_node_that_cannot_be_built_is_reported():
+    both = "      scale: sat4\n"
+    bad = GOOD.replace("- code: environment\n      weight: 0.4\n", "- code: environment\n      weight: 0.4\n" + both).replace(
+        "- code: checkout\n      weight: 0.6\n", "- code: checkout\n      weight: 0.6\n" + both
+    )
+    assert issues(bad) == [
+        "t.yaml:20: indicator_set.children.0.scale: a node has either children or a scale, not both",
+        "t.yaml:25: indicator_set.children.1.scale: a node has either children or a scale, not both",
+    ]
+
+
 def test_node_with_both_children_and_scale_is_refused():
     bad = GOOD.replace("- code: environment\n      weight: 0.4\n", "- code: environment\n      weight: 0.4\n      scale: sat4\n")
     assert issues(bad) == ["t.yaml:20: indicator_set.children.0.scale: a node has either children or a scale, not both"]
@@ -137,7 +166,7 @@ def test_version_must_be_one():
         ("a: [1,\n", "t.yaml:2: (document): invalid YAML: while parsing a flow node did not find expected node content"),
         ("[" * 60 + "]" * 60, "t.yaml:1: (document): nesting deeper than 50 levels"),
         ("", "t.yaml:1: (document): document is empty"),
-        ("- 1\n", "t.yaml:1: (document): a configuration document must be a mapping with version, scales and indicator_set"),
+        ("- 1\n", "t.yaml:1: (document): a configuration document must be a mapping with version, scales, indicator_set, analysis, calendars and commitments"),
     ],
 )
 def test_hostile_and_broken_yaml_is_refused_precisely(text, expected):

@@ -33,7 +33,7 @@ def test_a_version_stored_in_format_1_scores_exactly_as_format_2(app, make_tenan
         r = t.post("/api/v1/responses", json={"version": version, "responses": items})
         assert r.status_code == 201, r.json
     current, old = (t.get(f"/api/v1/scores?version={v}&by=segment").json for v in (1, 2))
-    assert old.pop("version") == 2 and current.pop("version") == 1
+    assert (old.pop("version"), old.pop("versions"), current.pop("version"), current.pop("versions")) == (2, [2], 1, [1])
     assert old == current
     assert old["n"] == 3 and old["csi"] is not None
 

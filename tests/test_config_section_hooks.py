@@ -42,7 +42,7 @@ def registry():
 
 def test_hook_csm_register_config_sections_the_cores_sections_come_from_its_own_plugin(registry):
     core_only = registry.for_plugins([])
-    assert core_only.config_sections.names() == ["scales", "indicator_set"]
+    assert core_only.config_sections.names() == ["scales", "indicator_set", "analysis", "calendars", "commitments"]
     assert [(reg.plugin, reg.item) for reg in core_only.registered_sections] == [("core", s) for s in CORE_SECTIONS]
 
 
@@ -50,9 +50,9 @@ def test_hook_csm_register_config_sections_a_plugins_section_is_read_for_the_ten
     config = read(registry, WITH_TARGET, enabled=["targets"])
     assert config.section("targets") == (Target(question="q2", minimum=80.0),)
     assert config.summary()["targets"] == 1
-    assert registry.for_plugins(["targets"]).config_sections.names() == ["scales", "indicator_set", "targets"]
+    assert registry.for_plugins(["targets"]).config_sections.names() == ["scales", "indicator_set", "analysis", "calendars", "commitments", "targets"]
     # a tenant without the plugin: the section is unknown, and the message lists what is known
-    assert problems(registry, WITH_TARGET) == ["t.yaml:10: targets: unknown section (a document has: version, industry, source, scales, indicator_set)"]
+    assert problems(registry, WITH_TARGET) == ["t.yaml:10: targets: unknown section (a document has: version, industry, source, scales, indicator_set, analysis, calendars, commitments)"]
     # a document without the section means what it always meant
     assert read(registry, SMALL, enabled=["targets"]).document == read(registry, SMALL).document
 
@@ -148,8 +148,8 @@ def test_a_tenant_stores_and_uses_a_plugin_section(app, client):
         assert compiled.section("targets") == (Target(question="q2", minimum=80.0),) and compiled.uncompiled == ()
     # beta did not enable the plugin: the same document is refused, nothing stored
     r = beta.post("/api/v1/config/versions", data=WITH_TARGET.encode(), content_type="application/yaml")
-    assert r.status_code == 422 and [(e["path"], e["line"]) for e in r.json["errors"]] == [("targets", 10)]
-    assert r.json["errors"][0]["message"].startswith("unknown section")
+    assert r.status_code == 422 and [(e["field"], e["line"]) for e in r.json["errors"]] == [("targets", 10)]
+    assert r.json["errors"][0]["reason"].startswith("unknown section")
     assert beta.get("/api/v1/config/versions").json == []
 
 

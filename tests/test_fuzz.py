@@ -87,11 +87,13 @@ def _not_ahead(case, tenant) -> bool:
 
 def _scores_rule(case, tenant) -> bool:
     """An empty window, a breakdown key (unknown to the stored responses, as a generated one
-    is) or a period length without the period among the keys."""
+    is), a period length without the period among the keys, or every version pooled (which
+    the tenant's versions may not allow)."""
     query = case.query or {}
     start, end = _instant(query.get("from")), _instant(query.get("to"))
     by = [part.strip() for part in str(query.get("by", "")).split(",")]
-    return (start is not None and end is not None and start >= end) or any(by) or ("period" in query and "period" not in by)
+    pooled = query.get("version") == "all"
+    return (start is not None and end is not None and start >= end) or any(by) or ("period" in query and "period" not in by) or pooled
 
 
 def _always(case, tenant) -> bool:

@@ -22,7 +22,7 @@ from core.app import create_app
 from tests.helpers import OPERATOR_KEY, STORE_YAML, TEXT_YAML, auth
 
 OPERATOR = auth(OPERATOR_KEY)
-ERROR_KEYS = {"code", "status", "message"}
+ERROR_KEYS = {"code", "status", "message", "errors", "total"}
 ITEM = {"response_id": "ok-1", "answers": {"env_overall": "A"}}
 
 
@@ -30,20 +30,15 @@ ITEM = {"response_id": "ok-1", "answers": {"env_overall": "A"}}
 
 
 def named_fields(errors) -> set[str]:
-    """Every field an error body names: mapping keys at any depth ({"json": {"name": [...]}})
-    and the ``field`` of row errors ([{"row": 0, "field": "answers.env_noise", ...}]) or the
-    ``path`` of configuration errors ([{"path": "indicator_set.code", "line": 3, ...}])."""
+    """Every place an error body names: each item's ``field``, or for a problem of the
+    body, file or document as a whole ``(location)``, ``(location line N)`` where it has
+    a line (a CSV header, a ragged CSV row, a YAML document's line)."""
     found: set[str] = set()
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            found.add(str(key))
-            found |= named_fields(value)
-    elif isinstance(errors, list):
-        for entry in errors:
-            if isinstance(entry, dict) and ("field" in entry or "path" in entry):
-                found.add(str(entry.get("field", entry.get("path"))))
-            else:
-                found |= named_fields(entry)
+    for entry in errors:
+        if entry["field"] is not None:
+            found.add(entry["field"])
+        else:
+            found.add(f"({entry['location']} line {entry['line']})" if entry["line"] is not None else f"({entry['location']})")
     return found
 
 
@@ -165,7 +160,7 @@ def test_malformed_json_is_400_on_every_json_endpoint(acme):
     for method, url, headers in endpoints:
         for label, body in MALFORMED.items():
             r = raw_json(t, method, url, body, headers)
-            assert_refused(r, 400, "json", context=(method, url, label))
+            assert_refused(r, 400, "(body)", context=(method, url, label))
     assert snapshot(t) == before
 
 
@@ -255,7 +250,7 @@ def test_nul_and_lone_surrogates_are_422_in_every_string_field(acme):
             ("post", "/api/v1/tenants", OPERATOR, {"slug": "other", "name": bad}, "name"),
             ("post", "/api/v1/keys", None, {"name": bad}, "name"),
             ("patch", f"/api/v1/keys/{t.viewer_id}", None, {"role": bad}, "role"),
-            ("post", "/api/v1/config/validate", None, {"yaml": "version: 1\n# " + bad}, "yaml" if bad == SURROGATE else "(document)"),
+            ("post", "/api/v1/config/validate", None, {"yaml": "version: 1\n# " + bad}, "yaml" if bad == SURROGATE else "(yaml line 2)"),
             ("post", "/api/v1/config/validate", None, {"yaml": STORE_YAML, "filename": bad}, "filename"),
             ("delete", "/api/v1/tenant", None, {"confirm": bad}, "confirm"),
         ]
@@ -330,7 +325,7 @@ def test_out_of_scale_values_are_422_naming_the_answer(acme):
     csv = b"env_overall,env_noise,nps_recommend\nA,10.000001,10\nA,3,11\nE,3,3\n"
     r = t.post("/api/v1/responses/csv", data=csv, content_type="text/csv")
     assert_refused(r, 422, "answers.env_noise", "answers.nps_recommend", "answers.env_overall")
-    assert {(e["row"], e["field"]) for e in r.json["errors"]} == {(0, "answers.env_noise"), (1, "answers.nps_recommend"), (2, "answers.env_overall")}
+    assert {(e["line"], e["field"]) for e in r.json["errors"]} == {(2, "answers.env_noise"), (3, "answers.nps_recommend"), (4, "answers.env_overall")}
     assert snapshot(t) == before
 
 
@@ -379,19 +374,19 @@ def test_hostile_csv_is_422_and_never_shifts_columns(acme):
     before = snapshot(t)
     wide = ",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("1" for _ in range(100_000)) + "\n"
     cases = [
-        (wide.encode(), "(header)"),
-        ("x" * 200_000 + ",env_overall\n1,A\n", "(header)"),  # a header cell over the csv module's 128 KiB
-        ("env_overall,segment\nA,vip\nB,new,extra\n", "(file)"),  # a ragged row
-        ("env_overall,segment\nA,vip,1\nB,new,2\n", "(file)"),  # one field too many on every row: not an index
-        ("env_overall\nA\n" + ",".join("1" for _ in range(100_000)) + "\n", "(file)"),
-        (bytes(range(256)) * 50, "(file)"),  # binary garbage
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "(file)"),
-        (b"\xef\xbb\xbf", "(file)"),  # a BOM and nothing else
-        (b"\n\n\n", "(file)"),
-        (b"", "(file)"),
-        ('env_overall,segment\n"A,vip\n', "(file)"),  # unterminated quote
+        (wide.encode(), "(csv line 1)"),  # a problem of the header names its line
+        ("x" * 200_000 + ",env_overall\n1,A\n", "(csv)"),  # a header cell over the csv module's 128 KiB: no line can be told
+        ("env_overall,segment\nA,vip\nB,new,extra\n", "(csv line 3)"),  # a ragged row
+        ("env_overall,segment\nA,vip,1\nB,new,2\n", "(csv line 2)"),  # one field too many on every row: not an index
+        ("env_overall\nA\n" + ",".join("1" for _ in range(100_000)) + "\n", "(csv line 3)"),
+        (bytes(range(256)) * 50, "(csv)"),  # binary garbage
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "(csv)"),
+        (b"\xef\xbb\xbf", "(csv)"),  # a BOM and nothing else
+        (b"\n\n\n", "(csv)"),
+        (b"", "(csv)"),
+        ('env_overall,segment\n"A,vip\n', "(csv)"),  # unterminated quote
         ("env_overall,env_overall\nA,B\n", "env_overall"),
-        ("env_overall,,segment\nA,1,vip\n", "(header)"),
+        ("env_overall,,segment\nA,1,vip\n", "(csv line 1)"),
         ("response_id,env_overall\nr\x00,A\n", "response_id"),
         ("env_overall,segment\nA,v\x00ip\n", "attributes.segment"),
         ("env_overall,seg\x00ment\nA,vip\n", "attributes.seg\x00ment"),

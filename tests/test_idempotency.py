@@ -285,7 +285,7 @@ def test_the_key_with_another_body_is_422_naming_the_header(app, make_tenant):
     assert post_json(t, BODY, "batch-1").status_code == 201
     other = json.dumps({"responses": [{"answers": {"env_overall": "A"}}]}).encode()
     r = post_json(t, other, "batch-1")
-    assert r.status_code == 422 and list(r.json["errors"]) == ["Idempotency-Key"]
+    assert r.status_code == 422 and [(e["location"], e["field"]) for e in r.json["errors"]] == [("header", "Idempotency-Key")]
     assert "different payload" in r.json["message"]
     # the same JSON serialised differently is another body too (the hash is of the bytes)
     assert post_json(t, json.dumps({"responses": TWO}, indent=1).encode(), "batch-1").status_code == 422
@@ -297,7 +297,7 @@ def test_malformed_keys_are_422_and_store_nothing(app, make_tenant, key):
     t = make_tenant("acme")
     t.upload()
     r = post_json(t, BODY, key)
-    assert r.status_code == 422 and list(r.json["errors"]) == ["Idempotency-Key"]
+    assert r.status_code == 422 and [(e["location"], e["field"]) for e in r.json["errors"]] == [("header", "Idempotency-Key")]
     assert stored(app, t.id) == (0, 0)
 
 
@@ -309,7 +309,7 @@ def test_a_retry_while_the_first_is_in_flight_is_409(app, make_tenant):
         IdempotencyRepository(s).claim(t.id, "busy", request_hash("POST /responses", "", BODY), now, now + TTL)
     r = post_json(t, BODY, "busy")
     assert r.status_code == 409 and r.headers["Retry-After"] == "1"
-    assert list(r.json["errors"]) == ["Idempotency-Key"] and "still in progress" in r.json["message"]
+    assert [(e["location"], e["field"]) for e in r.json["errors"]] == [("header", "Idempotency-Key")] and "still in progress" in r.json["message"]
     assert post_json(t, b'{"responses": [{"answers": {"env_overall": "A"}}]}', "busy").status_code == 422
     assert stored(app, t.id) == (0, 1)
 

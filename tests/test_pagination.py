@@ -43,7 +43,8 @@ def test_the_maximum_page_size_is_the_setting(small_pages, url):
     assert len(small_pages.get(url + "?page_size=3").json) == 3
     r = small_pages.get(url + "?page_size=4")
     assert r.status_code == 422 and r.json["code"] == 422
-    assert r.json["errors"] == {"query": {"page_size": ["Must be greater than or equal to 1 and less than or equal to 3."]}}
+    assert r.json["errors"] == [{"location": "query", "field": "page_size", "line": None, "index": None, "reason": "Must be greater than or equal to 1 and less than or equal to 3."}]
+    assert r.json["message"] == "1 problem(s) in the request: query parameter 'page_size': Must be greater than or equal to 1 and less than or equal to 3."
 
 
 def _page_size_doc(spec, url):
@@ -67,4 +68,4 @@ def test_unknown_query_parameters_are_422_naming_them(small_pages):
     for url in ("/api/v1/responses?page_sise=3", "/api/v1/audit?page_sise=3", "/api/v1/scores?bye=segment"):
         r = small_pages.get(url)
         assert r.status_code == 422, url
-        assert list(r.json["errors"]["query"]) == [url.split("?")[1].split("=")[0]], r.json
+        assert [(e["location"], e["field"]) for e in r.json["errors"]] == [("query", url.split("?")[1].split("=")[0])], r.json

@@ -134,7 +134,7 @@ def test_an_industry_no_installed_plugin_provides_is_a_422_naming_industry(acme,
     r = acme.post(endpoint, data=text.encode(), content_type="application/yaml")
     assert r.status_code == 422, r.json
     assert r.json["errors"] == [
-        {"path": "industry", "line": 4, "file": "config.yaml", "message": "no installed plugin provides industry 'bakery' (installed industries: retail)"}
+        {"location": "yaml", "field": "industry", "line": 4, "index": None, "reason": "no installed plugin provides industry 'bakery' (installed industries: retail)"}
     ]
     assert acme.get("/api/v1/config/versions").json == [] and enabled(acme) == ["core"]
 

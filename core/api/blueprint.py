@@ -51,7 +51,7 @@ ERROR_DESCRIPTIONS = {
     404: "Not found in this tenant.",
     409: "Conflicts with stored data or with a request still in flight; with `Retry-After`, retry after that many seconds.",
     413: "Request body too large.",
-    422: "Invalid input; `errors` names each bad field.",
+    422: "Invalid input; `errors` locates each problem (field, CSV line, item index or YAML path and line).",
     429: "Too many requests for this key; retry after `Retry-After` seconds.",
 }
 # The headers an error answer documents besides the rate-limit ones.

@@ -10,12 +10,13 @@ from datetime import UTC
 import flask
 from flask import request
 from flask_smorest import abort
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
+from core.api.errors import LOCATIONS, problem
 from core.batch.text import UNSTORABLE
 
 # Largest id or version number a request may name (the databases' 32-bit integer range).
@@ -102,18 +103,36 @@ class JsonBodyParser(FlaskParser):
         except json.JSONDecodeError:
             raise  # webargs turns these into 400 itself
         except RecursionError:
-            abort(400, message="the JSON body is nested too deeply", errors={"json": ["nested too deeply"]})
+            abort(400, message="the JSON body is nested too deeply", errors=[problem("body", None, "nested too deeply")])
         except ValueError as exc:
-            abort(400, message=f"the JSON body cannot be read: {exc}", errors={"json": [str(exc)]})
+            abort(400, message=f"the JSON body cannot be read: {exc}", errors=[problem("body", None, str(exc))])
+
+
+class ErrorItemSchema(Schema):
+    """One problem of a request, located (core.api.errors.LOCATIONS)."""
+
+    location = fields.String(required=True, validate=validate.OneOf(list(LOCATIONS)), metadata={"description": "Where: " + "; ".join(f"`{k}`: {v}" for k, v in LOCATIONS.items()) + "."})
+    field = fields.String(required=True, allow_none=True, metadata={"description": "The field, parameter, header, column or YAML path; null for the body, file or document as a whole."})
+    line = fields.Integer(required=True, allow_none=True, metadata={"description": "`csv`: the file's 1-based line the row starts on; `yaml`: the document's line; else null."})
+    index = fields.Integer(required=True, allow_none=True, metadata={"description": "`item`: the 0-based position of the item in the list (`csv`: of the data row, only when its line cannot be told); else null."})
+    reason = fields.String(required=True, metadata={"description": "What is wrong."})
 
 
 class ErrorSchema(Schema):
-    """The one error shape: ``code``, ``status``, ``message`` and optional ``errors``."""
+    """The one error shape (core.api.errors): every error answer of the API has it."""
 
-    code = fields.Integer()
-    status = fields.String()
-    message = fields.String()
-    errors = fields.Raw(metadata={"description": "Details: a list of {path|row, field, message} or a mapping field → messages"})
+    class Meta:
+        description = (
+            "Every error answer: `message` says what went wrong; `errors` lists each problem found in the request with where it is "
+            "(`location`, and `field`, `line` or `index` as the location uses them) and why (`reason`); `total` counts them all. "
+            "Batches: a CSV row is named by the file's `line`, a JSON item by its `index`; a configuration problem by its YAML path and line."
+        )
+
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status."})
+    status = fields.String(required=True, metadata={"description": "The status's name."})
+    message = fields.String(required=True, metadata={"description": "What went wrong, in one sentence."})
+    errors = fields.List(fields.Nested(ErrorItemSchema), required=True, metadata={"description": "Each problem found in the request, located; empty when the refusal is not about a part of it (a missing key, something not found, a conflict)."})
+    total = fields.Integer(required=True, metadata={"description": "How many problems there are in all; `errors` lists at most the first 1,000 (batch) or 100 (configuration)."})
 
 
 class JsonShape(Schema):
@@ -172,7 +191,7 @@ def body_text(field: str = "yaml") -> tuple[str, str | None]:
     if request.is_json:
         data = _json_body()
         if not isinstance(data, dict):
-            abort(422, message=f"the JSON body must be an object with a string field {field!r}", errors={"json": {"_schema": ["must be an object"]}})
+            abort(422, message=f"the JSON body must be an object with a string field {field!r}", errors=[problem("body", None, "must be an object")])
         problems: dict[str, list[str]] = {name: ["Unknown field."] for name in data if name not in (field, "filename")}
         if not isinstance(data.get(field), str):
             problems[field] = ["required string" if field not in data else "Not a valid string."]
@@ -185,13 +204,14 @@ def body_text(field: str = "yaml") -> tuple[str, str | None]:
         if isinstance(text, str) and SURROGATE.search(text):  # (NUL and other control characters: the YAML reader)
             problems[field] = [r"contains an unpaired UTF-16 surrogate (\ud800-\udfff), which is not text"]
         if problems:
-            abort(422, message="the JSON body has problems: " + ", ".join(sorted(problems)), errors={"json": problems})
+            items = [problem("body", name, reason) for name in sorted(problems) for reason in problems[name]]
+            abort(422, message="the JSON body has problems: " + ", ".join(sorted(problems)), errors=items)
         return text, name
     raw = request.get_data(cache=False)
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        abort(422, message=f"the body is not valid UTF-8 (byte {exc.start})")
+        abort(422, message=f"the body is not valid UTF-8 (byte {exc.start})", errors=[problem("body", None, f"not valid UTF-8 (byte {exc.start})")])
 
 
 def _json_body():
@@ -199,6 +219,6 @@ def _json_body():
     try:
         return json.loads(request.get_data(cache=True))
     except RecursionError:
-        abort(400, message="the JSON body is nested too deeply", errors={"json": ["nested too deeply"]})
+        abort(400, message="the JSON body is nested too deeply", errors=[problem("body", None, "nested too deeply")])
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
-        abort(400, message=f"Invalid JSON body: {exc}", errors={"json": ["Invalid JSON body."]})
+        abort(400, message=f"Invalid JSON body: {exc}", errors=[problem("body", None, "Invalid JSON body.")])

@@ -14,12 +14,17 @@ errors name. The record kind then splits the frame into its own parts. What it r
   take the first column as an index and shift every value), unterminated quotes and other
   unparsable text;
 - a header with an unnamed or a repeated column.
+
+Errors name data rows by position. Where a person reads the file, the line a row starts
+on is what they look for; ``csv_records`` finds it (one pass of the ``csv`` module, only
+when there is something to report, or to cut a file into parts).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -97,3 +102,53 @@ def header_width(data: str) -> int:
         return len(next(csv.reader(io.StringIO(data.lstrip())), []))
     except csv.Error as exc:  # e.g. a header cell of over 128 KiB
         raise refuse(HEADER, f"the CSV header cannot be read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class CsvRecord:
+    """One non-blank record of a CSV text: its lines ``[start, end)`` (0-based indexes of
+    the text's lines; a quoted value may span several) and how many fields it has."""
+
+    start: int
+    end: int
+    fields: int
+
+    @property
+    def line(self) -> int:
+        """The 1-based line of the file the record starts on."""
+        return self.start + 1
+
+
+def csv_records(text: str) -> tuple[list[str], list[CsvRecord]] | None:
+    """The text's lines and its records (the header first), read as ``read_csv`` reads
+    them: ``skipinitialspace``, records holding only blanks skipped. None when the csv
+    module cannot read the text (an unterminated quote, a cell over its field limit...):
+    then ``read_csv`` reports the problem, and rows can only be named by position."""
+    lines = io.StringIO(text, newline="").readlines()
+    records: list[CsvRecord] = []
+    reader = csv.reader(iter(lines), skipinitialspace=True, strict=True)
+    start = 0
+    try:
+        for fields in reader:
+            end = reader.line_num
+            if "".join(lines[start:end]).strip(" \t\r\n"):
+                records.append(CsvRecord(start, end, len(fields)))
+            start = end
+    except csv.Error:
+        return None
+    return lines, records
+
+
+def data_row_lines(data: bytes | str) -> tuple[int, list[int]] | None:
+    """The header's line and the line each data row starts on (1-based lines of the
+    file), or None when the file cannot be read record by record (see ``csv_records``)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+    found = csv_records(data)
+    if found is None or not found[1]:
+        return None
+    header, *rows = found[1]
+    return header.line, [r.line for r in rows]

@@ -29,12 +29,29 @@ class RowError:
 
 
 class BatchError(ValueError):
-    """A batch was refused; nothing of it may be stored."""
+    """A batch was refused; nothing of it may be stored.
+
+    ``source`` says what the rows were: ``items`` (JSON, a row is the item's index) or
+    ``csv`` (see ``in_csv``: ``lines`` then holds the file's line of each data row and
+    ``header_line`` the header's, when the file could be read record by record), so an
+    answer can name a row the way a person finds it."""
 
     def __init__(self, errors: list[RowError], total: int | None = None):
         self.errors = errors[:MAX_ERRORS]
         self.total = total if total is not None else len(errors)
+        self.source = "items"
+        self.lines: list[int] | None = None
+        self.header_line: int | None = None
         super().__init__(f"{self.total} problem(s) in the batch; first: {errors[0].field}: {errors[0].message}" if errors else "invalid batch")
+
+    def in_csv(self, lines: tuple[int, list[int]] | None, rows: int | None = None) -> "BatchError":
+        """This refusal, of a CSV batch: ``lines`` as ``core.batch.csv_reader.data_row_lines``
+        gives them (None: unknown). Should the reader have found another number of data
+        rows (``rows``) than the line pass, the lines cannot be trusted and are dropped."""
+        self.source = "csv"
+        if lines is not None and (rows is None or rows == len(lines[1])):
+            self.header_line, self.lines = lines
+        return self
 
 
 def refuse(field: str, message: str) -> BatchError:

@@ -2,14 +2,16 @@
 
 Registered first by ``core.plugins.get_plugin_manager`` and enabled for every tenant (it
 cannot be disabled), so the core has no second path for its defaults: the standard
-rating scales and the time-limit expression functions reach a tenant exactly as a
-plugin's would. Fallbacks that plugins may replace are ``trylast`` (datasette's
-DEFAULT_PLUGINS pattern): a plugin registering a scale ``sat5`` overrides the core's.
+rating scales, the time-limit expression functions and the analysis methods reach a
+tenant exactly as a plugin's would. Fallbacks that plugins may replace are ``trylast``
+(datasette's DEFAULT_PLUGINS pattern): a plugin registering a scale ``sat5`` overrides
+the core's.
 """
 
 from __future__ import annotations
 
 from core import __version__
+from core.analysis.methods import ANALYSIS_METHODS
 from core.builtins.expressions import EXPRESSION_FUNCTIONS
 from core.config.sections import CORE_SECTIONS
 from core.hookspecs import hookimpl
@@ -22,7 +24,7 @@ csm_plugin_info = PluginInfo(
     name=NAME,
     version=__version__,
     core=f"=={__version__}",
-    description="The core's defaults: configuration sections, standard rating scales and time-limit expression functions.",
+    description="The core's defaults: configuration sections, standard rating scales, time-limit expression functions and analysis methods.",
 )
 
 
@@ -39,5 +41,11 @@ def csm_register_expression_functions():
 
 @hookimpl(trylast=True)
 def csm_register_config_sections():
-    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set."""
+    """The core's sections (core.config.sections.CORE_SECTIONS): scales, indicator_set, analysis, calendars, commitments."""
     return list(CORE_SECTIONS)
+
+
+@hookimpl
+def csm_register_analysis_methods():
+    """drivers, kano, pls, loyalty_matrix, tiers, expectation_gap, peak_end, ahp (core.analysis.methods)."""
+    return list(ANALYSIS_METHODS)

@@ -1,8 +1,8 @@
 """The ``csm`` command: validate and score offline, manage the stored side, serve the API.
 
-One module per group of commands: ``offline`` (validate, score), ``data`` (upload-config,
-import-responses, report), ``tenants`` (init-db, create-app-role, create-tenant, export,
-delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
+One module per group of commands: ``offline`` (validate, score), ``cases`` (cases
+evaluate), ``data`` (upload-config, import-responses, report), ``tenants`` (init-db,
+create-app-role, create-tenant, export, delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
 setting, file, line or field; success exits 0.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from core import __version__
-from core.cli import data, offline, serve, tenants
+from core.cli import cases, data, offline, serve, tenants
 from core.cli.common import EXIT_BAD_INPUT, Context
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
@@ -30,6 +30,7 @@ def main(click_ctx, database_url):
 for command in (
     offline.validate,
     offline.score_cmd,
+    cases.cases,
     data.upload_config,
     data.import_responses,
     data.report,

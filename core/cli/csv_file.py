@@ -3,18 +3,17 @@ and its rows), remembering the line of the file each data row starts on.
 
 The parts are parsed by ``core.ingest.read_csv_batch``, the reader the API uses, so a file
 imported with ``csm import-responses`` is read exactly as the same rows sent to
-``POST /responses/csv``. Finding where rows start takes one pass of the ``csv`` module
-(a quoted value may span lines); it reads like pandas does (``skipinitialspace``, lines
-holding only blanks skipped). When that pass cannot read the file (not UTF-8, a cell over
+``POST /responses/csv``. Finding where rows start is ``core.batch.csv_reader.csv_records``,
+which the API uses to name lines too. When that pass cannot read the file (not UTF-8, a cell over
 the ``csv`` module's field limit, an unterminated quote...), the file stays one part, the
 reader reports the problem, and rows are named by number instead of line.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
+
+from core.batch.csv_reader import csv_records
 
 
 @dataclass
@@ -65,30 +64,20 @@ def split_csv(data: bytes, size: int) -> CsvParts:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return whole
-    lines = io.StringIO(text, newline="").readlines()
-    records: list[tuple[int, int, int]] = []  # first line index, end line index, fields
-    reader = csv.reader(iter(lines), skipinitialspace=True, strict=True)
-    start = 0
-    try:
-        for fields in reader:
-            end = reader.line_num
-            if "".join(lines[start:end]).strip(" \t\r\n"):
-                records.append((start, end, len(fields)))
-            start = end
-    except csv.Error:
-        return whole
-    if not records:
-        return whole  # empty: the reader says so
-    (h_start, h_end, width), rows = records[0], records[1:]
-    too_wide = [f"line {s + 1}: {n} fields, the header has {width}" for s, _e, n in rows if n > width]
-    header = "".join(lines[h_start:h_end])
+    found = csv_records(text)
+    if found is None or not found[1]:
+        return whole  # unreadable record by record, or empty: the reader says so
+    lines, (head, *rows) = found
+    width = head.fields
+    too_wide = [f"line {r.line}: {r.fields} fields, the header has {width}" for r in rows if r.fields > width]
+    header = "".join(lines[head.start : head.end])
     if not header.endswith(("\n", "\r")):
         header += "\n"
     parts, counts = [], []
     for first in range(0, len(rows), size):
         chunk = rows[first : first + size]
-        parts.append(header + "".join(lines[chunk[0][0] : chunk[-1][1]]))
+        parts.append(header + "".join(lines[chunk[0].start : chunk[-1].end]))
         counts.append(len(chunk))
     if not parts:
         parts, counts = [header], [0]
-    return CsvParts(parts, counts, [s + 1 for s, _e, _n in rows], too_wide)
+    return CsvParts(parts, counts, [r.line for r in rows], too_wide)

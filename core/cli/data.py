@@ -8,7 +8,7 @@ import click
 
 from core.cli.common import Context, config_failed, fail
 from core.cli.csv_file import CsvParts, split_csv
-from core.cli.inputs import IsoDateTime
+from core.cli.inputs import IsoDateTime, VersionOrAll
 from core.cli.offline import BY_HELP, FORMAT_HELP, FORMATS, PERIOD_HELP, PERIODS
 from core.cli.output import print_result
 from core.cli.progress import progress
@@ -116,7 +116,7 @@ def _import_parts(session, tenant_id: int, version, csv: CsvParts, size: int, pr
 
 @click.command(short_help="Score a tenant's stored responses.")
 @click.option("--tenant", required=True, help=TENANT_HELP)
-@click.option("--version", type=VERSION, default=None, show_default="the latest", help="Configuration version.")
+@click.option("--version", type=VersionOrAll(), default=None, show_default="the latest", help="Configuration version, or 'all' to pool every version's responses (when their trees score alike).")
 @click.option("--by", multiple=True, help=BY_HELP)
 @click.option("--period", type=PERIODS, default=None, show_default="month with --by period", help=PERIOD_HELP)
 @click.option("--from", "start", type=IsoDateTime(), default=None, help="Collected at or after this time (no offset: UTC).")
@@ -134,12 +134,12 @@ def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
     try:
         with ctx.unit_of_work() as session:
             tenant_id = ctx.tenant_id(session, tenant)
-            many = ResponseRepository(session).count(tenant_id, version) > ctx.settings["MAX_BATCH"]
+            many = ResponseRepository(session).count(tenant_id, None if version == "all" else version) > ctx.settings["MAX_BATCH"]
             with progress(2, f"report {tenant}", show=many) as bar:
                 result = reports.report(session, tenant_id, version, start, end, tuple(by), period, on_stage=bar.next_stage)
                 bar.advance()
     except base.NotFound as exc:
         fail(str(exc))
     except ScoringInputError as exc:
-        fail(f"--by: {exc}")
+        fail(f"--{exc.field}: {exc}")
     print_result(result, fmt)

@@ -15,6 +15,24 @@ EXAMPLE_TIME = "2026-03-31T14:05:00+08:00"
 FUTURE_TOLERANCE = pd.Timedelta(days=1)  # as ingest: a clock a little ahead is no error
 
 
+class VersionOrAll(click.ParamType):
+    """A configuration version number (from 1), or ``all`` (every version pooled), as
+    ``GET /api/v1/scores?version=`` takes it."""
+
+    name = "N|all"
+
+    def convert(self, value, param, ctx):
+        if value == "all" or isinstance(value, int):
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is neither a version number (from 1) nor 'all'", param, ctx)
+        return number
+
+
 class IsoDateTime(click.ParamType):
     """An ISO 8601 date or date-time, as ``GET /api/v1/scores?from=`` takes it (the same
     parser): ``Z`` or an offset, or none for UTC; returned in UTC."""

@@ -88,5 +88,5 @@ def score_cmd(ctx: Context, config_path: Path, responses_path: Path, by, period,
     if problems:
         fail(f"{name}: {total} problem(s)", csv.describe(problems), total)
     if isinstance(result, ScoringInputError):
-        fail(f"--by: {result}")
+        fail(f"--{result.field}: {result}")
     print_result(result, fmt)

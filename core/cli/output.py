@@ -48,7 +48,9 @@ def node_label(code: str, nodes: dict) -> str:
 
 def table_lines(result: dict) -> list[str]:
     out = []
-    if "version" in result:
+    if result.get("version") == "all":
+        out.append("configuration versions " + ", ".join(map(str, result["versions"])) + " (all, pooled)")
+    elif "version" in result:
         out.append(f"configuration version {result['version']}")
     out.append(f"{result['indicator_set']}: CSI {number(result['csi'])} ± {number(result['margin_of_error'])} (95 %), n = {result['n']}")
     nodes = result["nodes"]
@@ -89,6 +91,11 @@ def _group_lines(result: dict) -> list[str]:
 
 def _score_n(value) -> str:
     return "-" if value is None else f"{number(value['score'])} / {value['n']}"
+
+
+def table(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
+    """Rows of cells under a header, columns padded (left-aligned where ``left`` says)."""
+    return _table(header, rows, left)
 
 
 def _table(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:

@@ -146,9 +146,10 @@ def _check_shape(doc: YamlDocument, registry: SectionRegistry, what: str = "conf
 
 
 def _compile(data: dict, locate: Locator, registry: SectionRegistry, provenance: Mapping | None = None) -> TenantConfig:
-    context = SectionContext(built={}, industry=data.get("industry"), locate=locate)
+    context = SectionContext(built={}, industry=data.get("industry"), locate=locate, functions=registry.functions)
     built: dict[str, Any] = context.built  # type: ignore[assignment]
     issues: list[ConfigIssue] = []
+    total = 0  # every problem, also those a section found beyond the ones it kept
     skipped: set[str] = set()
     for section in registry.sections:
         value = data.get(section.name)
@@ -161,9 +162,10 @@ def _compile(data: dict, locate: Locator, registry: SectionRegistry, provenance:
             built[section.name] = section.build(context, value)
         except ConfigError as exc:
             issues.extend(exc.issues)
+            total += exc.total
             skipped.add(section.name)
     if issues:
-        raise ConfigError(sorted(issues, key=lambda i: (i.file or "", i.line or 0, i.dotted)))
+        raise ConfigError(sorted(issues, key=lambda i: (i.file or "", i.line or 0, i.dotted)), total=total)
 
     provenance = provenance or data.get("template")
     document: dict[str, Any] = {"format_version": FORMAT_VERSION, "version": SYNTAX_VERSION, "industry": data.get("industry")}

@@ -18,7 +18,7 @@ from core.model.catalogue import (
     Touchpoint,
     TouchpointCatalogue,
 )
-from core.model.errors import ModelError
+from core.model.errors import ModelError, ModelErrors, each_error
 from core.model.indicator import Indicator, IndicatorSet, Question
 from core.model.registrations import AnalysisMethod, CaseType, EventType, ExpressionFunction, Param, PluginInfo
 from core.model.scale import Scale, ScaleKind, ScaleOption
@@ -37,6 +37,7 @@ __all__ = [
     "IndicatorSet",
     "Industry",
     "ModelError",
+    "ModelErrors",
     "Param",
     "PluginInfo",
     "Question",
@@ -48,4 +49,5 @@ __all__ = [
     "Stage",
     "Touchpoint",
     "TouchpointCatalogue",
+    "each_error",
 ]

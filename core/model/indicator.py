@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from core.model.errors import ModelError
+from core.model.errors import ModelError, ModelErrors
 from core.model.scale import Scale
 
 WEIGHT_TOLERANCE = 1e-6
@@ -78,44 +78,55 @@ class IndicatorSet:
         if not self.children:
             raise ModelError("an indicator set needs at least one child", ("children",))
         index: dict[str, Indicator] = {}
-        self._check(self.children, ("children",), index, depth=1)
-        if not any(n.is_question and self.scales[n.scale].scored for n in index.values()):
-            raise ModelError("an indicator set needs at least one scored question", ("children",))
+        problems: list[ModelError] = []
+        self._check(self.children, ("children",), index, 1, problems)
+        if not problems and not any(n.is_question and self.scales[n.scale].scored for n in index.values()):
+            problems.append(ModelError("an indicator set needs at least one scored question", ("children",)))
+        if problems:
+            raise problems[0] if len(problems) == 1 else ModelErrors(problems)
         object.__setattr__(self, "_index", index)
 
-    def _check(self, nodes, path, index, depth):
+    def _check(self, nodes, path, index, depth, problems: list[ModelError]) -> None:
+        """Check one sibling list and what lies beneath, adding every problem to
+        ``problems`` (tree order): the checks do not depend on one another, so an unknown
+        scale does not hide a duplicate code or a bad weight sum elsewhere."""
         if depth > MAX_DEPTH:
-            raise ModelError(f"the tree is deeper than {MAX_DEPTH} levels", path)
+            problems.append(ModelError(f"the tree is deeper than {MAX_DEPTH} levels", path))
+            return
         total = 0.0
         weighted = 0
         for i, node in enumerate(nodes):
             here = path + (i,)
             if node.code in index:
-                raise ModelError(f"duplicate code {node.code!r}", here + ("code",))
-            index[node.code] = node
+                problems.append(ModelError(f"duplicate code {node.code!r}", here + ("code",)))
+            else:
+                index[node.code] = node
             if node.is_question:
                 scale = self.scales.get(node.scale)
                 if scale is None:
                     known = ", ".join(sorted(self.scales)) or "none defined"
-                    raise ModelError(f"unknown scale {node.scale!r} (known: {known})", here + ("scale",))
-                if not scale.scored:
+                    problems.append(ModelError(f"unknown scale {node.scale!r} (known: {known})", here + ("scale",)))
+                elif not scale.scored:
                     if node.weight:
-                        raise ModelError("an open (text) question is not scored and takes no weight", here + ("weight",))
+                        problems.append(ModelError("an open (text) question is not scored and takes no weight", here + ("weight",)))
                     if node.reverse:
-                        raise ModelError("an open (text) question cannot be reversed", here + ("reverse",))
+                        problems.append(ModelError("an open (text) question cannot be reversed", here + ("reverse",)))
                     continue
             else:
-                self._check(node.children, here + ("children",), index, depth + 1)
+                self._check(node.children, here + ("children",), index, depth + 1, problems)
                 if not self._has_scored(node):
-                    raise ModelError("a group needs at least one scored question", here + ("children",))
+                    problems.append(ModelError("a group needs at least one scored question", here + ("children",)))
             total += node.weight
             weighted += 1
         if weighted and abs(total - 1.0) > WEIGHT_TOLERANCE:
-            raise ModelError(f"sibling weights sum to {total:.6g}, not 1", path)
+            problems.append(ModelError(f"sibling weights sum to {total:.6g}, not 1", path))
 
     def _has_scored(self, node: Indicator) -> bool:
+        """Whether a scored question lies beneath; a question of an unknown scale counts
+        as scored (its scale is reported already, and a second problem would be noise)."""
         if node.is_question:
-            return self.scales[node.scale].scored
+            scale = self.scales.get(node.scale)
+            return scale is None or scale.scored
         return any(self._has_scored(c) for c in node.children)
 
     # --- navigation -------------------------------------------------------------------

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from core.db.errors import DuplicateResponseKey
 from core.db.repositories import ResponseRepository
-from core.ingest import Batch, BatchError, RowError, already_stored, prepare_rows
+from core.batch.csv_reader import data_row_lines
+from core.ingest import Batch, BatchError, RowError, already_stored, prepare_rows, read_csv_batch
 from core.operations.configuration import config_of, config_version
 
 
@@ -36,6 +37,22 @@ def ingest(session: Session, tenant_id: int, batch_of, version: int | None = Non
         keys = rows.frame["response_key"]
         raise _stored_meanwhile(keys, responses.existing_keys(tenant_id, keys.dropna().tolist())) from exc
     return IngestResult(accepted=count, version=stored.version)
+
+
+def ingest_csv(session: Session, tenant_id: int, data: bytes, version: int | None = None, max_rows: int | None = None, now: pd.Timestamp | None = None) -> IngestResult:
+    """``ingest`` of a CSV file; a refusal names each row by the file's line (the line
+    pass runs only then, so an accepted file is read once)."""
+    read = {}
+
+    def batch_of(iset):
+        read["batch"] = read_csv_batch(data, iset, max_rows=max_rows)
+        return read["batch"]
+
+    try:
+        return ingest(session, tenant_id, batch_of, version, now)
+    except BatchError as exc:
+        rows = len(read["batch"]) if "batch" in read else None
+        raise exc.in_csv(data_row_lines(data), rows) from None
 
 
 def _stored_meanwhile(keys: pd.Series, clash: set[str]) -> BatchError:

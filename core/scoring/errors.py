@@ -50,7 +50,15 @@ class AnswerErrors(list):
 
 
 class ScoringInputError(ValueError):
-    """The request cannot be scored as asked (unknown column, bad period, bad dates)."""
+    """The request cannot be scored as asked (unknown column, bad period, bad dates,
+    versions that cannot be pooled).
+
+    ``field`` names the argument at fault (``by``, ``period``, ``version``), so an answer
+    can point at the query parameter or command-line option to change."""
+
+    def __init__(self, message: str, field: str = "by"):
+        super().__init__(message)
+        self.field = field
 
 
 class AnswerValidationError(ValueError):

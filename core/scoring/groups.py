@@ -41,8 +41,11 @@ class Grouping:
 def group_rows(responses: pd.DataFrame, by: Sequence[str], period: str | None, question_codes) -> Grouping:
     """Group ids for ``by``; groups are sorted by key values with missing values last."""
     by = tuple(by)
-    _check_request(responses, by, period, set(question_codes))
     n = len(responses)
+    _check_request(responses, by, period, set(question_codes))
+    if n == 0 and by:
+        # No responses (a version nobody answered yet, a period without data): no groups.
+        return Grouping(by, np.zeros(0, dtype=np.intp), (), ())
     combined: np.ndarray | None = None
     key_codes = np.zeros((1, 0), dtype=np.intp)  # per group, the code of each key
     columns: list[tuple[list[str], list]] = []
@@ -71,23 +74,27 @@ def group_rows(responses: pd.DataFrame, by: Sequence[str], period: str | None, q
 
 
 def _check_request(responses: pd.DataFrame, by: tuple[str, ...], period: str | None, questions: set[str]) -> None:
+    """Refuse a breakdown the data cannot give. Without any response the attribute
+    columns are unknown (stored attributes are free-form: a column exists only where some
+    response has it), so any name is taken and the answer simply has no groups; refusing
+    it would call ``segment`` unknown for a version nobody has answered yet."""
     # "period" is reserved for the calendar period of collected_at.
     available = [c for c in responses.columns if c not in questions and c not in _NOT_GROUPABLE and c != PERIOD]
-    if DATE_COLUMN in responses.columns:
+    if DATE_COLUMN in responses.columns or not len(responses):
         available.append(PERIOD)
     for name in by:
         if by.count(name) > 1:
             raise ScoringInputError(f"group-by column {name!r} is given more than once")
-        if name not in available:
+        if len(responses) and name not in available:
             listed = ", ".join(map(str, available)) or "none"
             raise ScoringInputError(f"unknown group-by column {name!r}; available: {listed}")
     if PERIOD in by and period is None:
-        raise ScoringInputError(f"grouping by period needs period = {' | '.join(PERIODS)}")
+        raise ScoringInputError(f"grouping by period needs period = {' | '.join(PERIODS)}", "period")
     if period is not None:
         if period not in PERIODS:
-            raise ScoringInputError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+            raise ScoringInputError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}", "period")
         if PERIOD not in by:
-            raise ScoringInputError(f"period={period!r} was given but {PERIOD!r} is not in by")
+            raise ScoringInputError(f"period={period!r} was given but {PERIOD!r} is not in by", "period")
 
 
 def _key_codes(responses: pd.DataFrame, name: str, period: str | None):

@@ -22,7 +22,7 @@ from core.api.responses.schemas import (
 )
 from core.operations import responses
 from core.roles import INTEGRATOR
-from core.ingest import batch_from_records, read_csv_batch
+from core.ingest import batch_from_records
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Survey responses, scored against the configuration version they were collected under.")
 
@@ -69,7 +69,7 @@ class Responses(MethodView):
     @blp.response(201, IngestResultSchema)
     @blp.doc(operationId="ingest_responses")
     def post(self, body):
-        """Ingest up to 10,000 responses as JSON; every problem is reported by row and field and nothing is stored unless all are valid.
+        """Ingest up to 10,000 responses as JSON; every problem is reported by item index and field and nothing is stored unless all are valid.
 
         What the configuration version decides is a 422 naming the item and field: a question
         code the version does not have, an answer that is not one of its options or outside
@@ -93,13 +93,12 @@ class ResponsesCsv(MethodView):
     @blp.response(201, IngestResultSchema)
     @blp.doc(operationId="ingest_responses_csv")
     def post(self, query):
-        """Upload responses as CSV (all or nothing); errors name the data row (0 = first row after the header) and column.
+        """Upload responses as CSV (all or nothing); errors name the file's line (the header is line 1) and the column.
 
-        A 422 names the row and column for what the configuration version decides, as for
+        A 422 names the line and column for what the configuration version decides, as for
         JSON items, and answers a file that is not such a CSV at all: empty or without data
         rows, not UTF-8, unparsable, a header with an unnamed or repeated column, a row with
         more fields than the header. An `Idempotency-Key` sent again with another file is a
         422 too."""
-        data = _csv_bytes()
-        max_rows = state().settings["MAX_BATCH"]  # read_csv_batch refuses more rows than this
-        return _ingest(lambda iset: read_csv_batch(data, iset, max_rows=max_rows), query.get("version"))
+        max_rows = state().settings["MAX_BATCH"]  # the reader refuses more rows than this
+        return responses.ingest_csv(db(), principal().tenant_id, _csv_bytes(), query.get("version"), max_rows)

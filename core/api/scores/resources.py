@@ -13,8 +13,29 @@ from core.operations import reports
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfaction index (CSI), node and touchpoint scores, breakdowns.")
 
 
+class VersionChoice(fields.Field):
+    """A configuration version number, or ``all``: every version's responses pooled."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == reports.ALL_VERSIONS:
+            return value
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"a version number (1..{MAX_ID}) or `all`") from None
+        if not 1 <= number <= MAX_ID:
+            raise ValidationError(f"a version number (1..{MAX_ID}) or `all`")
+        return number
+
+
 class ScoreQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Configuration version; default the latest. Responses are scored against the version they were collected under."})
+    version = VersionChoice(
+        metadata={
+            "description": "Configuration version (a number), or `all`; default the latest. Responses are scored against the version they were collected under; "
+            "`all` pools every version's responses, scored against the latest version's tree, when every version holding responses scores answers as the latest does (422 naming the differences otherwise).",
+            "oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "string", "enum": [reports.ALL_VERSIONS]}],
+        }
+    )
     start = UtcDateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time (UTC without an offset)."})
     end = UtcDateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time (UTC without an offset); must lie after `from` (422 otherwise)."})
     by = fields.String(
@@ -37,11 +58,12 @@ class Scores(MethodView):
     @blp.response(200, ScoreResultSchema)
     @blp.doc(operationId="get_scores")
     def get(self, query):
-        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns.
+        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns; `n` 0 and null scores where no response matches.
 
         422 when `from` is not before `to` (an empty window), when `by` names a key that is
-        neither `touchpoint`, `period` nor an attribute of the stored responses, or when
-        `period` is given without `period` among the `by` keys."""
+        neither `touchpoint`, `period` nor an attribute of the stored responses, when
+        `period` is given without `period` among the `by` keys, or when `version=all` pools
+        versions that score answers differently."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
         period = query.get("period") or ("month" if "period" in by else None)
         return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)

@@ -1,4 +1,5 @@
-"""What a score answer looks like (core.scoring.result ``to_dict``, plus the version).
+"""What a score answer looks like (core.scoring.result ``to_dict``, plus what was scored:
+``version`` and ``versions``).
 
 Scores are 0..100 and ``null`` where no response has data; node codes and group labels
 are the mapping keys, in tree order (nodes) and in sorted order (groups)."""
@@ -48,7 +49,13 @@ class GroupScoreSchema(JsonShape):
 
 
 class ScoreResultSchema(JsonShape):
-    version = fields.Integer(metadata={"description": "The configuration version scored."})
+    version = fields.Raw(
+        metadata={
+            "description": "What was asked for: the configuration version scored, or `all` (every version's responses pooled).",
+            "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["all"]}],
+        }
+    )
+    versions = fields.List(fields.Integer(), metadata={"description": "The configuration versions whose responses were scored, ascending."})
     indicator_set = fields.String()
     csi = fields.Float(allow_none=True, metadata={"description": "The satisfaction index: the root's weighted score, 0..100; null without data."})
     n = fields.Integer(metadata={"description": "Responses scored."})

@@ -25,12 +25,15 @@ Locate = Callable[[tuple, str], ConfigIssue]
 @dataclass
 class SectionContext:
     """What a section's builder may use: the sections built before it (its ``requires``),
-    the document header (``industry``), and ``issue`` to report a problem at a path of the
-    document (the tenant's file and line, or the template's)."""
+    the document header (``industry``), ``issue`` to report a problem at a path of the
+    document (the tenant's file and line, or the template's), and ``functions``, the
+    expression functions the plugins register (name → ExpressionFunction) that the
+    section's CEL expressions may call (``core.config.sections.expressions.compile_at``)."""
 
     built: Mapping[str, Any]
     industry: str | None
     locate: Locate
+    functions: Mapping[str, Any] = field(default_factory=dict)
 
     def issue(self, path: tuple, message: str) -> ConfigIssue:
         return self.locate(tuple(path), message)
@@ -81,9 +84,13 @@ class SectionDefault:
 
 @dataclass(frozen=True)
 class SectionRegistry:
-    """The sections a document may have, in build order (each after what it requires)."""
+    """The sections a document may have, in build order (each after what it requires),
+    and the expression functions (name → ExpressionFunction) their expressions may call:
+    both come from the same set of plugins."""
 
     sections: tuple[Section, ...]
+    functions: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    function_names: frozenset = field(init=False, repr=False)  # what compares: names identify functions
     by_name: Mapping[str, Section] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -97,6 +104,7 @@ class SectionRegistry:
                 if needed not in by_name:
                     raise ValueError(f"configuration section {section.name!r} requires {needed!r}, which is not registered")
         object.__setattr__(self, "by_name", by_name)
+        object.__setattr__(self, "function_names", frozenset(self.functions))
         object.__setattr__(self, "sections", tuple(_build_order(self.sections, by_name)))
 
     @classmethod

@@ -13,7 +13,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from core.config.schema import Code, Number, Strict, text_field
 from core.config.sections.base import Section, SectionContext, raise_if
-from core.model import Indicator, IndicatorSet, ModelError
+from core.model import Indicator, IndicatorSet, ModelError, ModelErrors, each_error
 
 MAX_CHILDREN = 500
 
@@ -81,12 +81,23 @@ def build(context: SectionContext, data: dict) -> IndicatorSet:
     issues = []
     _fill_default_weights(data["children"], scales, CHILDREN, context, issues)
     raise_if(issues)
+    children = []
+    for i, n in enumerate(data["children"]):
+        try:
+            children.append(_build_node(n, CHILDREN + (i,)))
+        except ModelError as exc:
+            issues += [context.issue(_document_path(e), e.message) for e in each_error(exc)]
+    raise_if(issues)  # a node that cannot be built leaves no tree to check as a whole
     try:
-        children = tuple(_build_node(n, CHILDREN + (i,)) for i, n in enumerate(data["children"]))
-        return IndicatorSet(code=data["code"], children=children, scales=scales, name=data["name"], name_zh=data["name_zh"])
+        return IndicatorSet(code=data["code"], children=tuple(children), scales=scales, name=data["name"], name_zh=data["name_zh"])
     except ModelError as exc:
-        path = exc.path if exc.path[:2] == CHILDREN else ("indicator_set",) + exc.path
-        raise_if([context.issue(path, exc.message)])
+        raise_if([context.issue(_document_path(e), e.message) for e in each_error(exc)])
+
+
+def _document_path(exc: ModelError) -> tuple:
+    """Where a model problem lies in the document: the model's paths are relative to the
+    indicator set (``children.0.code``) unless already rooted in the document."""
+    return exc.path if exc.path[:2] == CHILDREN else ("indicator_set",) + exc.path
 
 
 def _fill_default_weights(nodes: list[dict], scales, path, context: SectionContext, issues) -> None:
@@ -113,14 +124,23 @@ def _is_text_question(node: dict, scales) -> bool:
 
 
 def _build_node(n: dict, path: tuple) -> Indicator:
+    """One node and its subtree; every node of the subtree that cannot be built is
+    reported (ModelErrors), not only the first."""
+    kids, problems = [], []
+    for i, c in enumerate(n.get("children") or ()):
+        try:
+            kids.append(_build_node(c, path + ("children", i)))
+        except ModelError as exc:
+            problems += each_error(exc)
+    if problems:
+        raise problems[0] if len(problems) == 1 else ModelErrors(problems)
     try:
-        kids = tuple(_build_node(c, path + ("children", i)) for i, c in enumerate(n.get("children") or ()))
         return Indicator(
             code=n["code"],
             weight=n["weight"],
             name=n["name"],
             name_zh=n["name_zh"],
-            children=kids,
+            children=tuple(kids),
             scale=n.get("scale"),
             question=n["question"],
             question_zh=n["question_zh"],
@@ -129,8 +149,6 @@ def _build_node(n: dict, path: tuple) -> Indicator:
             source=n["source"],
         )
     except ModelError as exc:
-        if exc.path and exc.path[0] == "indicator_set":
-            raise
         raise ModelError(exc.message, path + exc.path) from None
 
 

@@ -1,0 +1,127 @@
+"""The ``analysis`` section: what each analysis works on, checked against the indicator set.
+
+```yaml
+analysis:
+  drivers: {target: overall_sat, method: relative_weights, level: question}
+  kano:
+    features:
+      - {code: service_app, functional: app_f, dysfunctional: app_d}
+  pls:
+    constructs: {IMAG: [imag1, imag2], SAT: [sat1, sat2], LOY: [loy1, loy2]}
+    paths: {SAT: [IMAG], LOY: [IMAG, SAT]}     # target: its predecessors
+    scheme: centroid                          # centroid | factorial | path
+    scaled: false                             # as R plspm's `scaled`
+  min_n: 30
+```
+
+Every question code must be a question of the indicator set; the PLS model is checked
+as the estimation would check it (constructs, unknown constructs in paths, cycles). The
+built value is a ``core.analysis.settings.AnalysisSettings``; calls override its
+parameters (``--target``, ``--method``; the API's query parameters).
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from core.analysis.errors import AnalysisInputError
+from core.analysis.importance import METHODS
+from core.analysis.ipa import SPLITS
+from core.analysis.pls import SCHEMES, Model
+from core.analysis.settings import AnalysisSettings
+from core.analysis.significance import DEFAULT_MIN_N
+from core.config.schema import Code, Number, Strict
+from core.config.sections.base import Section, SectionContext, raise_if
+
+STRICT_BOOL = dict(truthy={True}, falsy={False})
+
+
+class DriversSchema(Strict):
+    target = Code()
+    drivers = fields.List(Code())
+    method = fields.String(validate=validate.OneOf([*METHODS, "stated"]))
+    level = fields.String(validate=validate.OneOf(["question", "group"]))
+    missing = fields.String(validate=validate.OneOf(["listwise", "pairwise"]))
+    split = fields.String(validate=validate.OneOf(SPLITS))
+    stated = fields.Dict(keys=Code(), values=Number(validate=validate.Range(min=0)))
+    bootstrap = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000))
+    seed = fields.Integer(strict=True, validate=validate.Range(min=0))
+
+
+class FeatureSchema(Strict):
+    code = Code(required=True)
+    functional = Code(required=True)
+    dysfunctional = Code(required=True)
+
+
+class KanoSchema(Strict):
+    features = fields.List(fields.Nested(FeatureSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class PlsSchema(Strict):
+    constructs = fields.Dict(keys=Code(), values=fields.List(Code(), validate=validate.Length(min=1)), required=True)
+    paths = fields.Dict(keys=Code(), values=fields.List(Code()), required=True)
+    scheme = fields.String(validate=validate.OneOf(SCHEMES))
+    scaled = fields.Boolean(**STRICT_BOOL)
+    modes = fields.Dict(keys=Code(), values=fields.String(validate=validate.OneOf(["A", "B"])))
+    bootstrap = fields.Integer(strict=True, validate=validate.Range(min=0, max=5000))
+    seed = fields.Integer(strict=True, validate=validate.Range(min=0))
+
+
+class AnalysisSchema(Strict):
+    drivers = fields.Nested(DriversSchema)
+    kano = fields.Nested(KanoSchema)
+    pls = fields.Nested(PlsSchema)
+    min_n = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=DEFAULT_MIN_N)
+
+
+def _field() -> fields.Field:
+    return fields.Nested(AnalysisSchema)
+
+
+def build(context: SectionContext, data: dict) -> AnalysisSettings:
+    iset = context.built["indicator_set"]
+    questions = {q.code for q in iset.questions}
+    nodes = set(iset.codes)
+    issues = []
+
+    def need(path: tuple, code: str, allowed: set[str], what: str):
+        if code not in allowed:
+            issues.append(context.issue(("analysis",) + path, f"{code!r} is not {what} of the indicator set"))
+
+    drivers = data.get("drivers") or {}
+    if "target" in drivers:
+        need(("drivers", "target"), drivers["target"], questions, "a question")
+    for i, code in enumerate(drivers.get("drivers", ())):
+        need(("drivers", "drivers", i), code, nodes, "a question or group")
+    if drivers.get("method") == "stated" and not drivers.get("stated"):
+        issues.append(context.issue(("analysis", "drivers", "stated"), "method `stated` needs the stated importance of each driver"))
+    for i, feature in enumerate((data.get("kano") or {}).get("features", ())):
+        for key in ("functional", "dysfunctional"):
+            need(("kano", "features", i, key), feature[key], questions, "a question")
+    pls = data.get("pls")
+    if pls:
+        for name, codes in pls["constructs"].items():
+            for i, code in enumerate(codes):
+                need(("pls", "constructs", name, i), code, questions, "a question")
+        try:
+            Model(pls["constructs"], pls["paths"], pls.get("modes"))
+        except AnalysisInputError as exc:
+            issues.append(context.issue(("analysis", "pls", *exc.field.split(".")), exc.message))
+    raise_if(issues)
+    methods = {name: dict(data[name]) for name in ("drivers", "kano", "pls") if data.get(name)}
+    return AnalysisSettings(methods=methods, min_n=data["min_n"])
+
+
+def summary(settings: AnalysisSettings) -> dict:
+    return {"analyses": sorted(settings.methods)}
+
+
+SECTION = Section(
+    name="analysis",
+    field=_field,
+    build=build,
+    requires=("indicator_set",),
+    summary=summary,
+    description="What each analysis works on: the drivers' target and method, KANO features, the PLS model, min_n.",
+)
