@@ -11,7 +11,7 @@ WORKERS ?=
 THREADS ?=
 ADDRESS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-.PHONY: install run test bench clean
+.PHONY: install run test fuzz bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The thorough schemathesis run (marker fuzz, left out of `make test`): every operation with
+# FUZZ_EXAMPLES generated requests per test phase, positive and negative.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	CSM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -m fuzz tests/test_fuzz.py
 
 # Every benchmark, in about 5 minutes on 2 cores; each prints its figures and the machine
 # and writes var/bench/NAME.json. The 1M-response runs: see README, "Storage and performance".

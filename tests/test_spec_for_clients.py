@@ -56,7 +56,7 @@ def test_every_operation_has_a_unique_snake_case_operation_id_and_a_one_line_sum
 
 
 def test_yaml_and_csv_bodies_are_documented_under_their_media_types(spec):
-    binary = {"type": "string", "format": "binary"}
+    binary = {"type": "string", "format": "binary", "minLength": 1}  # an empty document or CSV is refused
     for path in ("/api/v1/config/validate", "/api/v1/config/versions"):
         content = spec["paths"][path]["post"]["requestBody"]["content"]
         assert content["application/yaml"]["schema"] == binary, path

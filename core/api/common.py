@@ -31,6 +31,12 @@ MAX_PAGE = MAX_ID
 # and no control character at all.
 UNSTORABLE_IN_LABEL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
+# The same rules as the spec says them (a JSON Schema ``pattern``, ECMA-262 syntax), so a
+# client or a fuzzer knows them before sending. Unpaired surrogates are left out: JSON
+# text cannot carry them once decoded, and in ECMA-262's code-unit regexes a range of
+# surrogates would also match every character outside the Basic Multilingual Plane.
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+TEXT_PATTERN = r"^[^\x00]*$"
 
 
 class Text(fields.String):
@@ -39,6 +45,7 @@ class Text(fields.String):
     it such input passes validation and fails at the database as a 500."""
 
     def __init__(self, *args, label: bool = True, **kwargs):
+        kwargs["metadata"] = {"pattern": LABEL_PATTERN if label else TEXT_PATTERN, **kwargs.get("metadata", {})}
         super().__init__(*args, **kwargs)
         self._pattern = UNSTORABLE_IN_LABEL if label else UNSTORABLE
 

@@ -61,6 +61,9 @@ class Versions(MethodView):
     def post(self):
         """Validate and store a configuration as the next version; responses pushed afterwards are collected under it.
 
+        A document that is not a valid configuration is a 422 listing every problem with path
+        and line, and nothing is stored.
+
         Concurrent uploads are numbered one after the other; should one keep losing the race
         for the next number, it gets 409 with `Retry-After` and nothing is stored."""
         text, filename = body_text()

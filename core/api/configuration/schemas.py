@@ -6,7 +6,7 @@ and with empty fields left out; it is described here so clients can read it type
 
 from marshmallow import Schema, fields, validate
 
-from core.api.common import JsonShape
+from core.api.common import LABEL_PATTERN, JsonShape
 
 SOURCE = {"description": "Where this was taken from (templates of industry plugins name their source)."}
 
@@ -105,14 +105,20 @@ class VersionCreatedSchema(VersionSchema):
 CONFIG_BODY = {
     "required": True,
     "description": "A configuration document: the YAML itself (UTF-8) as `application/yaml` (any other media type but JSON is read "
-    "as YAML too, e.g. `text/yaml`), or JSON `{\"yaml\": \"...\", \"filename\": \"store.yaml\"}`.",
+    "as YAML too, e.g. `text/yaml`), or JSON `{\"yaml\": \"...\", \"filename\": \"store.yaml\"}`. "
+    "A document that is not a configuration of the README's format (empty, not YAML, not a mapping, an unknown key, "
+    "a rule broken) is a 422 listing every problem with its path and line.",
     "content": {
-        "application/yaml": {"schema": {"type": "string", "format": "binary"}},
+        "application/yaml": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
         "application/json": {
             "schema": {
                 "type": "object",
                 "required": ["yaml"],
-                "properties": {"yaml": {"type": "string"}, "filename": {"type": "string"}},
+                "properties": {
+                    "yaml": {"type": "string", "minLength": 1, "description": "The YAML document (UTF-8 text)."},
+                    "filename": {"type": "string", "maxLength": 255, "pattern": LABEL_PATTERN, "description": "Named in error messages; default `config.yaml`."},
+                },
+                "additionalProperties": False,
             }
         },
     },

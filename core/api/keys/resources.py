@@ -36,7 +36,10 @@ class Keys(MethodView):
     @blp.response(201, KeyCreatedSchema)
     @blp.doc(operationId="create_key")
     def post(self, body):
-        """Create a key with a role (viewer, integrator or admin) and an optional expiry."""
+        """Create a key with a role (viewer, integrator or admin) and an optional expiry.
+
+        422 when `expires_at` is not in the future (a time already past would make a key
+        that never works)."""
         key, plaintext = keys.create_key(db(), principal().tenant_id, body["name"], body["role"], _actor(), body["expires_at"])
         return {"key": key, "api_key": plaintext}
 

@@ -8,7 +8,7 @@ from core.roles import ROLES, VIEWER
 class KeyCreateSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(load_default=VIEWER, validate=validate.OneOf(ROLES), metadata={"description": "viewer (default), integrator or admin"})
-    expires_at = fields.AwareDateTime(load_default=None, metadata={"description": "When the key stops working (ISO 8601 with a time zone)."})
+    expires_at = fields.AwareDateTime(load_default=None, metadata={"description": "When the key stops working (ISO 8601 with a time zone); must lie in the future (422 otherwise)."})
 
     @validates("expires_at")
     def _future(self, value, **kwargs):

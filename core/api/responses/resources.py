@@ -30,8 +30,8 @@ CSV_BODY = {
     "required": True,
     "description": "CSV, one row per response: optional response_id, customer_id, touchpoint, collected_at and attribute columns, then one column per question code. Raw `text/csv` body or multipart field `file`.",
     "content": {
-        "text/csv": {"schema": {"type": "string", "format": "binary"}},
-        "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        "text/csv": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}}}},
     },
 }
 
@@ -69,7 +69,13 @@ class Responses(MethodView):
     @blp.response(201, IngestResultSchema)
     @blp.doc(operationId="ingest_responses")
     def post(self, body):
-        """Ingest up to 10,000 responses as JSON; every problem is reported by item index and field and nothing is stored unless all are valid."""
+        """Ingest up to 10,000 responses as JSON; every problem is reported by item index and field and nothing is stored unless all are valid.
+
+        What the configuration version decides is a 422 naming the item and field: a question
+        code the version does not have, an answer that is not one of its options or outside
+        its scale, an item without any answered question, a `response_id` sent twice or
+        already stored, an attribute name or value beyond its limits, a `collected_at` more
+        than a day ahead. An `Idempotency-Key` sent again with another body is a 422 too."""
         items = body["responses"]
         max_rows = state().settings["MAX_BATCH"]  # batch_from_records refuses more items than this
         return _ingest(lambda iset: batch_from_records(items, iset, max_rows=max_rows), body.get("version"))
@@ -87,6 +93,12 @@ class ResponsesCsv(MethodView):
     @blp.response(201, IngestResultSchema)
     @blp.doc(operationId="ingest_responses_csv")
     def post(self, query):
-        """Upload responses as CSV (all or nothing); errors name the file's line (the header is line 1) and the column."""
+        """Upload responses as CSV (all or nothing); errors name the file's line (the header is line 1) and the column.
+
+        A 422 names the line and column for what the configuration version decides, as for
+        JSON items, and answers a file that is not such a CSV at all: empty or without data
+        rows, not UTF-8, unparsable, a header with an unnamed or repeated column, a row with
+        more fields than the header. An `Idempotency-Key` sent again with another file is a
+        422 too."""
         max_rows = state().settings["MAX_BATCH"]  # the reader refuses more rows than this
         return responses.ingest_csv(db(), principal().tenant_id, _csv_bytes(), query.get("version"), max_rows)

@@ -20,10 +20,11 @@ def scalar(description: str, **extra) -> fields.Raw:
     return fields.Raw(metadata={**typed, "description": description, **extra})
 
 
-def scalar_mapping(description: str, example: dict | None = None, **kwargs) -> fields.Dict:
+def scalar_mapping(description: str, example: dict | None = None, min_properties: int | None = None, **kwargs) -> fields.Dict:
     """An object whose values are strings or numbers (attributes, answers); the example is
-    what Swagger UI shows instead of placeholder keys."""
-    metadata = {"description": description, **({"example": example} if example else {})}
+    what Swagger UI shows instead of placeholder keys, ``min_properties`` the spec's
+    ``minProperties`` (ingest enforces it with the rest of the batch)."""
+    metadata = {"description": description, **({"example": example} if example else {}), **({"minProperties": min_properties} if min_properties else {})}
     return fields.Dict(keys=fields.String(), values=scalar("A string or a number; null or absent: none."), metadata=metadata, **kwargs)
 
 
@@ -52,6 +53,7 @@ class ResponseItemSchema(Schema):
         f"text for an open question (at most {MAX_TEXT_ANSWER_LENGTH:,} characters). At least one question answered.",
         example={"env_overall": "A", "env_noise": 3, "checkout_speed": "Fairly satisfied", "cashier_attitude": "满意", "nps_recommend": 9},
         required=True,
+        min_properties=1,
     )
 
 

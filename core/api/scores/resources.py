@@ -38,12 +38,12 @@ class ScoreQuerySchema(Schema):
         }
     )
     start = UtcDateTime(data_key="from", metadata={"description": "Only responses collected at or after this ISO 8601 time (UTC without an offset)."})
-    end = UtcDateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time (UTC without an offset)."})
+    end = UtcDateTime(data_key="to", metadata={"description": "Only responses collected before this ISO 8601 time (UTC without an offset); must lie after `from` (422 otherwise)."})
     by = fields.String(
         validate=validate.Length(max=500),
         metadata={"description": "Comma-separated breakdown keys: `touchpoint`, any attribute name, or `period`."},
     )
-    period = fields.String(validate=validate.OneOf(["month", "quarter", "year"]), metadata={"description": "Period length for `by=period`."})
+    period = fields.String(validate=validate.OneOf(["month", "quarter", "year"]), metadata={"description": "Period length for `by=period` (default month); only with `period` among the `by` keys (422 otherwise)."})
 
     @validates_schema
     def _range(self, data, **kwargs):
@@ -61,7 +61,12 @@ class Scores(MethodView):
     @blp.response(200, ScoreResultSchema)
     @blp.doc(operationId="get_scores")
     def get(self, query):
-        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns; `n` 0 and null scores where no response matches."""
+        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns; `n` 0 and null scores where no response matches.
+
+        422 when `from` is not before `to` (an empty window), when `by` names a key that is
+        neither `touchpoint`, `period` nor an attribute of the stored responses, when
+        `period` is given without `period` among the `by` keys, or when `version=all` pools
+        versions that score answers differently."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
         period = query.get("period") or ("month" if "period" in by else None)
         return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)

@@ -71,7 +71,9 @@ class CurrentTenant(MethodView):
     @blp.response(204)
     @blp.doc(operationId="delete_current_tenant")
     def delete(self, body):
-        """Delete this tenant and all its data, irreversibly (admin key; confirm with the slug). Export it first."""
+        """Delete this tenant and all its data, irreversibly (admin key; confirm with the slug). Export it first.
+
+        422 when `confirm` is not this tenant's slug: nothing is deleted."""
         who = principal()
         erasure.delete_tenant(db(), who.tenant_id, body["confirm"], base.Actor.key(who.key_id))
 
@@ -127,6 +129,8 @@ class TenantBySlug(MethodView):
     @blp.response(204)
     @blp.doc(operationId="delete_tenant")
     def delete(self, body, slug):
-        """Delete a tenant and all its data, irreversibly (operator key; confirm with the slug)."""
+        """Delete a tenant and all its data, irreversibly (operator key; confirm with the slug).
+
+        422 when `confirm` is not the slug in the path: nothing is deleted."""
         tenant = tenants.act_for(db(), slug)
         erasure.delete_tenant(db(), tenant.id, body["confirm"], base.OPERATOR)

@@ -3,8 +3,11 @@ from marshmallow import Schema, fields, validate
 from core.api.common import Text
 
 
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
 class TenantCreateSchema(Schema):
-    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$", error="2-63 characters: lower-case letters, digits and '-', not starting with '-'"))
+    slug = fields.String(required=True, validate=validate.Regexp(SLUG_PATTERN, error="2-63 characters: lower-case letters, digits and '-', not starting with '-'"))
     name = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -32,10 +35,15 @@ class TenantCreatedSchema(Schema):
 
 
 class TenantDeleteSchema(Schema):
-    """The explicit confirmation a tenant deletion needs: the tenant's own slug."""
+    """The explicit confirmation a tenant deletion needs: the tenant's own slug. The spec
+    gives it the slug's pattern; that it names *this* tenant cannot be said in a schema, so
+    the operations document that 422."""
 
     confirm = fields.String(
         required=True,
         validate=validate.Length(min=1, max=63),
-        metadata={"description": "The slug of the tenant being deleted, typed out to confirm that all its data goes, irreversibly."},
+        metadata={
+            "description": "The slug of the tenant being deleted, typed out to confirm that all its data goes, irreversibly; any other value is a 422.",
+            "pattern": SLUG_PATTERN,
+        },
     )
