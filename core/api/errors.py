@@ -31,6 +31,7 @@ from core.db.errors import ConfigVersionConflict, InvalidSlug, SlugTaken
 from core.ingest import BatchError
 from core.operations.base import Conflict, NotFound, NothingToUse
 from core.operations.erasure import ConfirmationMismatch
+from core.operations.webhooks import InvalidWebhookUrl
 from core.scoring import ScoringInputError
 
 # How long a client should wait before retrying a request that lost a race (seconds).
@@ -87,6 +88,7 @@ ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError]] = {
     ConfigVersionConflict: lambda exc: HttpError(409, str(exc), headers={"Retry-After": RETRY_AFTER_S}),
     SlugTaken: lambda exc: HttpError(409, str(exc), {"slug": ["already taken"]}),
     InvalidSlug: lambda exc: HttpError(422, str(exc), {"slug": [str(exc)]}),
+    InvalidWebhookUrl: lambda exc: HttpError(422, str(exc), {"json": {"url": [str(exc)]}}),
 }
 
 
