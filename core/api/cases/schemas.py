@@ -47,7 +47,7 @@ class StoredEventSchema(Schema):
     event_id = fields.String()
     type = fields.String()
     at = fields.DateTime()
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw())
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
     updated_at = fields.DateTime()
 
 
@@ -57,7 +57,7 @@ class CaseSchema(Schema):
     customer_id = fields.String(allow_none=True)
     touchpoint = fields.String(allow_none=True)
     opened_at = fields.DateTime(allow_none=True)
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw())
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     next_check_at = fields.DateTime(allow_none=True, metadata={"description": "When the sweep looks at the case again without a new event (a step falls due); null: not before the next event."})

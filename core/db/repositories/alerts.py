@@ -72,7 +72,7 @@ class AlertRepository:
         found: dict[str, int] = {}
         for chunk in chunks(keys):
             stmt = select(AlertRow.dedup_key, AlertRow.id).where(scoped(self.session, AlertRow.tenant_id, tenant_id), matches(self.session, AlertRow.dedup_key, chunk))
-            found.update(self.session.execute(stmt).tuples())
+            found.update({k: v for k, v in self.session.execute(stmt)})
         return found
 
     def _filtered(self, tenant_id: int, f: AlertFilter):

@@ -63,7 +63,7 @@ class CaseRepository:
         found: dict[str, int] = {}
         for chunk in chunks(sorted(set(keys))):
             stmt = select(CaseRow.case_key, CaseRow.id).where(scoped(self.session, CaseRow.tenant_id, tenant_id), matches(self.session, CaseRow.case_key, chunk))
-            found.update(self.session.execute(stmt).tuples())
+            found.update({k: v for k, v in self.session.execute(stmt)})
         return found
 
     def ensure(self, tenant_id: int, keys: list[str]) -> dict[str, int]:
@@ -203,6 +203,9 @@ class CaseRepository:
     def count(self, tenant_id: int) -> int:
         return int(self.session.scalar(select(func.count()).select_from(CaseRow).where(scoped(self.session, CaseRow.tenant_id, tenant_id))) or 0)
 
-    def list_page(self, tenant_id: int, limit: int, offset: int) -> list[Case]:
-        stmt = select(CaseRow).where(scoped(self.session, CaseRow.tenant_id, tenant_id)).order_by(CaseRow.id).limit(limit).offset(offset)
+    def list_page(self, tenant_id: int, limit: int | None, offset: int = 0) -> list[Case]:
+        """Oldest stored first; ``limit`` None = all."""
+        stmt = select(CaseRow).where(scoped(self.session, CaseRow.tenant_id, tenant_id)).order_by(CaseRow.id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         return [to_case(r) for r in self.session.scalars(stmt)]
