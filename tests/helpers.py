@@ -187,3 +187,34 @@ class Receiver:
         self.held.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def fill_cases_and_webhooks(app, t, mark: str = "x") -> dict:
+    """Give tenant ``t`` a row in each case, alert and webhook table through the API: a
+    case (``case-of-<mark>``) and an event breaching a 10-minute deadline, so one alert;
+    an endpoint on a local Receiver (private receivers allowed for the while), and that
+    alert's delivery attempted once. Every stored text carries ``mark``. Returns the ids."""
+    from datetime import timedelta
+
+    from core.alerts import Deadline
+    from core.operations import webhooks
+
+    use_evaluator(app, Deadline(timedelta(minutes=10)))
+    receiver = Receiver()
+    settings = app.extensions["csm"].settings
+    settings["WEBHOOK_ALLOW_PRIVATE"] = True
+    case_id = f"case-of-{mark}"
+    try:
+        hook = t.post("/api/v1/webhooks", json={"url": receiver.url, "description": f"{mark} hook"})
+        assert hook.status_code == 201, hook.json
+        r = t.post("/api/v1/cases", json={"cases": [{"case_id": case_id, "case_type": "dine_in", "attributes": {"note": mark}}]})
+        assert r.status_code == 201, r.json
+        r = t.post("/api/v1/cases/events", json={"events": [{"case_id": case_id, "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"note": mark}}]})
+        assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json
+        hook_id = hook.json["endpoint"]["id"]
+        [delivery] = t.get(f"/api/v1/webhooks/{hook_id}/deliveries").json
+        assert webhooks.deliver(app.extensions["csm"].sessions, t.id, delivery["id"], settings).status == "delivered"
+    finally:
+        settings["WEBHOOK_ALLOW_PRIVATE"] = False
+        receiver.close()
+    return {"alerts": [a["id"] for a in t.get("/api/v1/alerts").json], "cases": [case_id], "webhooks": [hook_id]}

@@ -26,11 +26,7 @@ from sqlalchemy import inspect, text
 
 from core.api.context import state
 from core.db.tenancy import APP_FILTER_KEY, without_app_filter
-from datetime import timedelta
-
-from core.alerts import Deadline
-from core.operations import webhooks
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, Receiver, auth, use_evaluator
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth, fill_cases_and_webhooks
 
 SECRET = "victim-secret"
 VICTIM, MALLORY = "victim-tenant", "mallory-tenant"
@@ -65,23 +61,7 @@ def build_victim(t, app) -> dict:
     assert extra.status_code == 201
     assert t.put(f"/api/v1/tenant/plugins/{PLUGIN}").status_code == 200
     keys = [k["id"] for k in t.get("/api/v1/keys").json]
-    receiver = Receiver()
-    settings = app.extensions["csm"].settings
-    settings["WEBHOOK_ALLOW_PRIVATE"] = True  # the victim's receiver is on this machine
-    try:
-        hook = t.post("/api/v1/webhooks", json={"url": receiver.url, "description": f"{SECRET} hook"})
-        assert hook.status_code == 201, hook.json
-        r = t.post("/api/v1/cases", json={"cases": [{"case_id": "case-of-v", "case_type": "dine_in", "attributes": {"note": SECRET}}]})
-        assert r.status_code == 201, r.json
-        r = t.post("/api/v1/cases/events", json={"events": [{"case_id": "case-of-v", "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"note": SECRET}}]})
-        assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json
-        [delivery] = t.get(f"/api/v1/webhooks/{hook.json['endpoint']['id']}/deliveries").json
-        assert webhooks.deliver(app.extensions["csm"].sessions, t.id, delivery["id"], settings).status == "delivered"
-    finally:
-        settings["WEBHOOK_ALLOW_PRIVATE"] = False
-        receiver.close()
-    alerts = [a["id"] for a in t.get("/api/v1/alerts").json]
-    return {"versions": [2, 3], "keys": keys, "alerts": alerts, "cases": ["case-of-v"], "webhooks": [hook.json["endpoint"]["id"]]}
+    return {"versions": [2, 3], "keys": keys, **fill_cases_and_webhooks(app, t, SECRET)}
 
 
 def build_mallory(t) -> None:
@@ -93,7 +73,6 @@ def build_mallory(t) -> None:
 def world(request, make_tenant, app):
     """(victim, mallory, victim's ids): created in both orders, so the victim's ids lie
     below the attacker's in one run and above them in the other."""
-    use_evaluator(app, Deadline(timedelta(minutes=10)))
     order = (VICTIM, MALLORY) if request.param == "victim-first" else (MALLORY, VICTIM)
     made = {slug: make_tenant(slug) for slug in order}
     victim, mallory = made[VICTIM], made[MALLORY]
@@ -237,10 +216,11 @@ def own_key(t) -> int:
 
 def leaks(bodies: list[bytes]) -> list[bytes]:
     """Bodies mentioning the victim (its slug, or its stored texts other than the response
-    id mallory reused on purpose: ``victim-secret-0`` is mallory's own row)."""
+    id mallory reused on purpose: ``victim-secret-0`` is mallory's own row, and the case
+    id mallory names, which a 404 echoes)."""
     found = []
     for body in bodies:
-        cleaned = body.replace(f"{SECRET}-0".encode(), b"")
+        cleaned = body.replace(f"{SECRET}-0".encode(), b"").replace(f"case-of-{SECRET}".encode(), b"")
         if VICTIM.encode() in body or SECRET.encode() in cleaned:
             found.append(body[:300])
     return found
