@@ -14,7 +14,7 @@ from ``core.operations.export_tenant``, which reads it through the repositories.
                                   `csm import-responses --version N` and
                                   `POST /responses/csv?version=N` take back
     cases.jsonl                   each case with its event log (the shapes POST /cases and
-                                  POST /cases/events take)
+                                  POST /case-events take)
     alerts.jsonl                  every alert, oldest first, with its acknowledgement
     webhook_endpoints.json        the endpoints (URL, kinds, state); never a secret
     webhook_deliveries.jsonl      every delivery of every endpoint, with its attempts

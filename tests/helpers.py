@@ -209,7 +209,7 @@ def fill_cases_and_webhooks(app, t, mark: str = "x") -> dict:
         assert hook.status_code == 201, hook.json
         r = t.post("/api/v1/cases", json={"cases": [{"case_id": case_id, "case_type": "dine_in", "attributes": {"note": mark}}]})
         assert r.status_code == 201, r.json
-        r = t.post("/api/v1/cases/events", json={"events": [{"case_id": case_id, "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"note": mark}}]})
+        r = t.post("/api/v1/case-events", json={"events": [{"case_id": case_id, "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"note": mark}}]})
         assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json
         hook_id = hook.json["endpoint"]["id"]
         [delivery] = t.get(f"/api/v1/webhooks/{hook_id}/deliveries").json

@@ -75,13 +75,13 @@ def test_an_event_raises_its_alert_in_the_same_request_and_a_failed_batch_raises
     use_evaluator(app, Deadline(TEN))
     t = make_tenant("acme")
     opened = {"case_id": "c1", "type": "opened", "at": "2026-03-01T10:00:00Z"}
-    r = t.post("/api/v1/cases/events", json={"events": [opened, {"case_id": "c2", "type": "opened", "at": "bad"}]})
+    r = t.post("/api/v1/case-events", json={"events": [opened, {"case_id": "c2", "type": "opened", "at": "bad"}]})
     assert r.status_code == 422
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alerts")).scalar() == 0
-    r = t.post("/api/v1/cases/events", json={"events": [opened]})
+    r = t.post("/api/v1/case-events", json={"events": [opened]})
     assert r.status_code == 201 and r.json["alerts_raised"] == 1
-    assert t.post("/api/v1/cases/events", json={"events": [opened]}).json["alerts_raised"] == 0
+    assert t.post("/api/v1/case-events", json={"events": [opened]}).json["alerts_raised"] == 0
     [alert] = t.get("/api/v1/alerts").json
     assert (alert["kind"], alert["case_id"], alert["occurred_at"], alert["payload"]) == (
         "breached", "c1", "2026-03-01T10:10:00+00:00", {"commitment": "deadline", "limit_seconds": 600.0, "started_at": "2026-03-01T10:00:00+00:00"},
@@ -94,7 +94,7 @@ def test_the_sweep_raises_what_fell_due_once(app, make_tenant):
     now = datetime.now(timezone.utc)
     events = [{"case_id": f"c{i}", "type": "opened", "at": (now - timedelta(minutes=9)).isoformat()} for i in range(3)]
     events.append({"case_id": "c0", "type": "closed", "at": (now - timedelta(minutes=1)).isoformat()})  # c0 met its deadline
-    assert t.post("/api/v1/cases/events", json={"events": events}).json["alerts_raised"] == 0
+    assert t.post("/api/v1/case-events", json={"events": events}).json["alerts_raised"] == 0
     due = {c["case_id"]: c["next_check_at"] for c in t.get("/api/v1/cases").json}
     assert due["c0"] is None and due["c1"] == due["c2"] is not None
     with app_session(app, t.id) as session:

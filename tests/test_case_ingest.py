@@ -64,7 +64,7 @@ def test_csv_frames_read_as_the_json_items():
 
 def test_events_before_their_case_then_the_case_then_the_same_batches_again(make_tenant, engine):
     t = make_tenant("acme")
-    r = t.post("/api/v1/cases/events", json={"events": EVENTS})
+    r = t.post("/api/v1/case-events", json={"events": EVENTS})
     assert r.status_code == 201 and r.json == {"accepted": 3, "created": 3, "updated": 0, "unchanged": 0, "alerts_raised": 0}, r.json
     # the events created two bare cases
     assert rows(engine, "SELECT case_key, case_type FROM cases ORDER BY case_key") == [("t-1", None), ("t-2", None)]
@@ -73,7 +73,7 @@ def test_events_before_their_case_then_the_case_then_the_same_batches_again(make
     assert r.status_code == 201 and r.json == {"accepted": 2, "created": 1, "updated": 1, "unchanged": 0, "alerts_raised": 0}, r.json
     # the same two batches again change nothing
     assert t.post("/api/v1/cases", json={"cases": [case, {"case_id": "t-3"}]}).json == {"accepted": 2, "created": 0, "updated": 0, "unchanged": 2, "alerts_raised": 0}
-    assert t.post("/api/v1/cases/events", json={"events": EVENTS}).json == {"accepted": 3, "created": 0, "updated": 0, "unchanged": 3, "alerts_raised": 0}
+    assert t.post("/api/v1/case-events", json={"events": EVENTS}).json == {"accepted": 3, "created": 0, "updated": 0, "unchanged": 3, "alerts_raised": 0}
     got = t.get("/api/v1/cases/t-1").json
     assert {k: got[k] for k in ("case_id", "case_type", "customer_id", "touchpoint", "opened_at", "attributes")} == {
         "case_id": "t-1", "case_type": "dine_in", "customer_id": "c-9", "touchpoint": "hall", "opened_at": "2026-03-01T03:59:00+00:00", "attributes": {"party": 4},
@@ -88,16 +88,16 @@ def test_events_before_their_case_then_the_case_then_the_same_batches_again(make
 
 def test_a_corrected_event_replaces_the_stored_one(make_tenant):
     t = make_tenant("acme")
-    assert t.post("/api/v1/cases/events", json={"events": EVENTS}).status_code == 201
+    assert t.post("/api/v1/case-events", json={"events": EVENTS}).status_code == 201
     late = {"case_id": "t-1", "type": "dish_served", "at": "2026-03-01T04:09:00Z", "event_id": "served-1"}
-    assert t.post("/api/v1/cases/events", json={"events": [late]}).json == {"accepted": 1, "created": 0, "updated": 1, "unchanged": 0, "alerts_raised": 0}
+    assert t.post("/api/v1/case-events", json={"events": [late]}).json == {"accepted": 1, "created": 0, "updated": 1, "unchanged": 0, "alerts_raised": 0}
     events = t.get("/api/v1/cases/t-1").json["events"]
     assert [(e["event_id"], e["at"]) for e in events] == [("ordered@2026-03-01T04:00:00.000000Z", "2026-03-01T04:00:00+00:00"), ("served-1", "2026-03-01T04:09:00+00:00")]
 
 
 def test_a_bad_batch_stores_nothing(make_tenant, engine):
     t = make_tenant("acme")
-    r = t.post("/api/v1/cases/events", json={"events": [*EVENTS, {"case_id": "t-9", "type": "ordered", "at": "not a time"}]})
+    r = t.post("/api/v1/case-events", json={"events": [*EVENTS, {"case_id": "t-9", "type": "ordered", "at": "not a time"}]})
     assert r.status_code == 422
     assert r.json["errors"] == [{"row": 3, "field": "at", "message": "'not a time' is not an ISO 8601 date-time (e.g. 2026-03-31T14:05:00+08:00)"}]
     assert rows(engine, "SELECT count(*) FROM cases") == [(0,)] and rows(engine, "SELECT count(*) FROM case_events") == [(0,)]
@@ -110,15 +110,15 @@ def test_a_bad_batch_stores_nothing(make_tenant, engine):
 
 def test_an_idempotency_key_replays_the_first_answer(make_tenant):
     t = make_tenant("acme")
-    first = t.post("/api/v1/cases/events", json={"events": EVENTS}, headers={"Idempotency-Key": "ev-1"})
-    again = t.post("/api/v1/cases/events", json={"events": EVENTS}, headers={"Idempotency-Key": "ev-1"})
+    first = t.post("/api/v1/case-events", json={"events": EVENTS}, headers={"Idempotency-Key": "ev-1"})
+    again = t.post("/api/v1/case-events", json={"events": EVENTS}, headers={"Idempotency-Key": "ev-1"})
     assert first.status_code == again.status_code == 201 and again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
-    other = t.post("/api/v1/cases/events", json={"events": EVENTS[:1]}, headers={"Idempotency-Key": "ev-1"})
+    other = t.post("/api/v1/case-events", json={"events": EVENTS[:1]}, headers={"Idempotency-Key": "ev-1"})
     assert other.status_code == 422 and "Idempotency-Key" in other.json["errors"]
 
 
 def test_too_many_records_are_refused_before_anything_is_built(app, make_tenant):
     app.extensions["csm"].settings["MAX_BATCH"] = 2
     t = make_tenant("acme")
-    r = t.post("/api/v1/cases/events", json={"events": EVENTS})
+    r = t.post("/api/v1/case-events", json={"events": EVENTS})
     assert r.status_code == 422 and r.json["errors"] == [{"row": -1, "field": "events", "message": "the batch holds more than 2 events; at most 2 per batch"}]

@@ -15,6 +15,7 @@ from core.db.errors import ConfigVersionConflict, InvalidSlug, SlugTaken
 from core.ingest import BatchError, RowError
 from core.operations.base import Conflict, NotFound, NothingToUse
 from core.operations.erasure import ConfirmationMismatch
+from core.operations.webhooks import InvalidWebhookUrl
 from core.scoring import ScoringInputError
 
 ISSUE = ConfigIssue(("indicator_set", "children"), "sibling weights sum to 0.9, not 1", 21, "store.yaml")
@@ -41,6 +42,7 @@ CASES = [
     (ConfigVersionConflict("try again"), 409, "try again", None, "1"),
     (SlugTaken("tenant slug 'acme' is already taken"), 409, "tenant slug 'acme' is already taken", {"slug": ["already taken"]}, None),
     (InvalidSlug("invalid tenant slug"), 422, "invalid tenant slug", {"slug": ["invalid tenant slug"]}, None),
+    (InvalidWebhookUrl("url 10.0.0.1 is a private address"), 422, "url 10.0.0.1 is a private address", {"json": {"url": ["url 10.0.0.1 is a private address"]}}, None),
 ]
 
 

@@ -137,7 +137,7 @@ def run_session(call) -> None:
     call("get", f"/api/v1/webhooks/{hook_id}", admin)
     call("post", "/api/v1/cases", admin, json={"cases": [{"case_id": "k1", "case_type": "dine_in", "customer_id": "c1", "opened_at": "2026-01-01T10:00:00Z", "attributes": {"table": 5}}]})
     events = [{"case_id": "k1", "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"by": "web"}}, {"case_id": "k2", "type": "opened", "at": "2026-01-01T11:00:00Z", "event_id": "e1"}]
-    call("post", "/api/v1/cases/events", admin, json={"events": events})
+    call("post", "/api/v1/case-events", admin, json={"events": events})
     call("get", "/api/v1/cases", admin)
     call("get", "/api/v1/cases/k1", admin)
     alerts = call("get", "/api/v1/alerts?kind=breached&from=2026-01-01T00:00:00Z", admin).json

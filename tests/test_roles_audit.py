@@ -31,7 +31,7 @@ BODIES = {
     ("post", "/api/v1/tenants"): "tenant",
     ("delete", "/api/v1/tenants/{slug}"): "wrong_confirm",
     ("post", "/api/v1/cases"): "cases",
-    ("post", "/api/v1/cases/events"): "events",
+    ("post", "/api/v1/case-events"): "events",
     ("post", "/api/v1/webhooks"): "webhook",
     ("patch", "/api/v1/webhooks/{endpoint_id}"): "webhook_change",
 }
@@ -114,7 +114,7 @@ def test_each_role_may_do_exactly_what_it_should(app, make_tenant):
     t = make_tenant("acme")
     t.upload()
     use_evaluator(app, Deadline(_minutes(minutes=10)))
-    r = t.post("/api/v1/cases/events", json={"events": [{"case_id": "case-1", "type": "opened", "at": "2026-01-01T10:00:00Z"}]})
+    r = t.post("/api/v1/case-events", json={"events": [{"case_id": "case-1", "type": "opened", "at": "2026-01-01T10:00:00Z"}]})
     assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json
     endpoints = declared_endpoints(app)
     for role in RANK:

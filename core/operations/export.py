@@ -119,7 +119,7 @@ def _question_codes(session: Session, version: ConfigVersion) -> list[str]:
 
 def _export_cases_and_alerts(session: Session, tenant_id: int, archive: ExportArchive) -> dict[str, int]:
     """cases.jsonl (each case with its event log, in the shape ``POST /cases`` and
-    ``POST /cases/events`` take back), alerts.jsonl, webhook_endpoints.json (never a
+    ``POST /case-events`` take back), alerts.jsonl, webhook_endpoints.json (never a
     secret) and webhook_deliveries.jsonl (each delivery with its attempts); the counts."""
     repo = CaseRepository(session)
     cases, n_events = [], 0

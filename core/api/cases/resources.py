@@ -60,7 +60,7 @@ class Cases(MethodView):
         return [_case(c) for c in repo.list_page(tenant_id, pagination_parameters.page_size, pagination_parameters.first_item)]
 
 
-@blp.route("/cases/events")
+@blp.route("/case-events")
 class CaseEvents(MethodView):
     @blp.errors(401, 403, 409, 413, 422)
     @ingest_limited
