@@ -65,6 +65,8 @@ DEFAULTS: dict[str, Any] = {
     # (QUEUE_DIR; default beside the SQLite file, else var/queue), for one machine.
     "BROKER_URL": None,
     "QUEUE_DIR": None,
+    # The queue's name on the broker: deployments sharing one broker each take their own.
+    "QUEUE_NAME": "csm",
     # How often open cases are swept for steps that fell due, and how often the outbox is
     # searched for deliveries due (a retry, or one whose worker died), in seconds.
     "SWEEP_SECONDS": 60,
@@ -227,6 +229,12 @@ def _broker_url(value: Any) -> str:
     return value
 
 
+def _queue_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", value):
+        raise _Invalid(f"must be 1-100 letters, digits, _ . -, {_got(value)}")
+    return value
+
+
 def _rate_limits(value: Any) -> str:
     from limits import parse_many
 
@@ -290,6 +298,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "THREADS": _positive_int,
     "BROKER_URL": _optional(_broker_url),
     "QUEUE_DIR": _optional(_path),
+    "QUEUE_NAME": _queue_name,
     "SWEEP_SECONDS": _positive_int,
     "DISPATCH_SECONDS": _positive_int,
     "WEBHOOK_ALLOW_PRIVATE": _boolean,

@@ -4,7 +4,7 @@ Brokers: ``BROKER_URL`` (Redis or RabbitMQ, shared by worker processes on any nu
 machines) or, unset, the embedded queue: kombu's filesystem transport in ``QUEUE_DIR``,
 which needs no server and serves the processes of one machine (``make run``).
 
-Tasks (queue ``csm``): ``csm.deliver`` (some deliveries of one tenant, queued after the
+Tasks (queue ``QUEUE_NAME``, default ``csm``): ``csm.deliver`` (some deliveries of one tenant, queued after the
 alerts commit), ``csm.dispatch`` (queue every delivery due: retries, and those whose
 message or worker was lost) and ``csm.sweep`` (evaluate the cases whose next check has
 come). Beat sends the last two every ``DISPATCH_SECONDS`` and ``SWEEP_SECONDS``, and each
@@ -28,7 +28,6 @@ from core.worker import jobs
 
 log = logging.getLogger(__name__)
 
-QUEUE = "csm"
 # Seconds a publisher waits for the broker before giving up (the dispatch sends it later).
 PUBLISH_TIMEOUT_S = 2
 
@@ -47,7 +46,7 @@ def make_celery(settings: Mapping[str, Any], evaluator=None) -> Celery:
     app = Celery("csm", set_as_current=False)
     broker = settings.get("BROKER_URL")
     conf: dict[str, Any] = {
-        "task_default_queue": QUEUE,
+        "task_default_queue": settings["QUEUE_NAME"],
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -85,7 +84,7 @@ def notifier(app: Celery):
     """What the API and the sweep call once alerts commit: queue their deliveries."""
 
     def notify(tenant_id: int, delivery_ids: list[int]) -> None:
-        app.send_task("csm.deliver", args=[tenant_id, delivery_ids], queue=QUEUE, retry=False)
+        app.send_task("csm.deliver", args=[tenant_id, delivery_ids], queue=app.conf.task_default_queue, retry=False)
 
     return notify
 
@@ -123,10 +122,10 @@ def run_worker(settings: Mapping[str, Any], *, concurrency: int = 4, pool: str =
 
     @signals.worker_ready.connect(weak=False)
     def _catch_up(sender=None, **_kwargs):
-        app.send_task("csm.sweep", queue=QUEUE)
-        app.send_task("csm.dispatch", queue=QUEUE)
+        app.send_task("csm.sweep", queue=settings["QUEUE_NAME"])
+        app.send_task("csm.dispatch", queue=settings["QUEUE_NAME"])
 
-    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--queues={QUEUE}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--hostname=csm@%h"]
+    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--queues={settings['QUEUE_NAME']}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--hostname=csm@%h"]
     if beat:
         argv += ["--beat", "--scheduler=celery.beat:Scheduler"]
     app.worker_main(argv)
