@@ -16,6 +16,7 @@ RabbitMQ and Redis), but nothing depends on that: the jobs start from the databa
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +55,9 @@ def make_celery(settings: Mapping[str, Any], evaluator=None) -> Celery:
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": PUBLISH_TIMEOUT_S,
         "worker_hijack_root_logger": False,
+        # No remote control (nothing here uses it): its exclusive per-node queue would make
+        # a worker restarted at once, or two nodes of one name, refuse to start on RabbitMQ.
+        "worker_enable_remote_control": False,
         "beat_schedule": {
             "sweep": {"task": "csm.sweep", "schedule": float(settings["SWEEP_SECONDS"])},
             "dispatch": {"task": "csm.dispatch", "schedule": float(settings["DISPATCH_SECONDS"])},
@@ -74,7 +78,6 @@ def make_celery(settings: Mapping[str, Any], evaluator=None) -> Celery:
             "data_folder_out": str(folder / "messages"),
             "control_folder": str(folder / "control"),
         }
-        conf["worker_enable_remote_control"] = False
     app.conf.update(conf)
     _register_tasks(app, settings, evaluator)
     return app
@@ -125,7 +128,7 @@ def run_worker(settings: Mapping[str, Any], *, concurrency: int = 4, pool: str =
         app.send_task("csm.sweep", queue=settings["QUEUE_NAME"])
         app.send_task("csm.dispatch", queue=settings["QUEUE_NAME"])
 
-    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--queues={settings['QUEUE_NAME']}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--hostname=csm@%h"]
+    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--queues={settings['QUEUE_NAME']}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", f"--hostname=csm-{os.getpid()}@%h"]
     if beat:
         argv += ["--beat", "--scheduler=celery.beat:Scheduler"]
     app.worker_main(argv)
