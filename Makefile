@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 run: install
 	$(CSM) init-db
 	$(CSM) seed-demo $(ADDRESS)
-	$(CSM) serve $(ADDRESS) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
+	$(CSM) serve --with-worker $(ADDRESS) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 test: install
 	$(PY) -m pytest -q

@@ -12,6 +12,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from core import __version__
+from core.alerts import CaseEvaluator
 from core.api import register_api
 from core.api import headers
 from core.api.common import BoundedRequest, ErrorSchema
@@ -19,10 +20,13 @@ from core.api.context import CsmState, install_request_session
 from core.api.errors import register_error_map, shaped
 from core.api.ratelimit import install_rate_limits
 from core.db.engine import make_engine, make_session_factory
+from core.operations.alerts import NOTIFY_KEY
+from core.operations.cases import EVALUATOR_KEY
 from core.operations.configuration import session_info
 from core.plugins import IndustryRegistry, get_plugin_manager
 from core.result_cache import make_cache
 from core.settings import load_settings
+from core.worker.queue import make_celery, notifier
 
 SWAGGER_ASSETS = "/docs/assets/"
 
@@ -64,7 +68,10 @@ class CsmApi(Api):
         return shaped(payload), code, {**own, **(headers or {})}
 
 
-def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None, evaluator: CaseEvaluator | None = None) -> Flask:
+    """The API. ``evaluator`` computes the alerts of a case as its events arrive (default:
+    none, core.alerts.no_commitments); alerts' deliveries are queued on the worker's queue
+    once they commit."""
     settings = load_settings(config)
     app = Flask("csm")
     app.request_class = BoundedRequest  # MAX_CONTENT_LENGTH for chunked bodies too
@@ -86,12 +93,13 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
     )
     engine = make_engine(settings["DATABASE_URL"], sqlite_busy_timeout_ms=settings["SQLITE_BUSY_TIMEOUT_MS"])
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())
+    info = {**session_info(registry), NOTIFY_KEY: notifier(make_celery(settings)), **({EVALUATOR_KEY: evaluator} if evaluator is not None else {})}
     app.extensions["csm"] = CsmState(
         engine=engine,
-        sessions=make_session_factory(engine, session_info(registry)),
+        sessions=make_session_factory(engine, info),
         registry=registry,
         settings=settings,
-        read_sessions=make_session_factory(engine, session_info(registry), read_only=True),
+        read_sessions=make_session_factory(engine, info, read_only=True),
         answer_cache=make_cache(settings),
     )
     install_request_session(app)

@@ -13,6 +13,11 @@ from ``core.operations.export_tenant``, which reads it through the repositories.
     responses/vN.csv              the responses collected under version N, in the CSV form
                                   `csm import-responses --version N` and
                                   `POST /responses/csv?version=N` take back
+    cases.jsonl                   each case with its event log (the shapes POST /cases and
+                                  POST /case-events take)
+    alerts.jsonl                  every alert, oldest first, with its acknowledgement
+    webhook_endpoints.json        the endpoints (URL, kinds, state); never a secret
+    webhook_deliveries.jsonl      every delivery of every endpoint, with its attempts
     audit_events.jsonl            the audit log, oldest first, one JSON object per line
 
 Responses are split per configuration version because each response is scored against the
@@ -49,6 +54,7 @@ FIXED_CSV_COLUMNS = ("response_id", "customer_id", "touchpoint", "collected_at")
 NOT_EXPORTED = {
     "idempotency_keys": "retry guards for recent ingest requests; they expire and hold no survey data",
     "api key secrets and hashes": "never exported; create new keys after a re-import",
+    "webhook secrets": "never exported; register the endpoints again after a re-import (each gets a new secret)",
 }
 
 

@@ -69,6 +69,30 @@ DEFAULTS: dict[str, Any] = {
     "PORT": 8000,
     "WORKERS": 2,
     "THREADS": 4,
+    # The background work queue (`csm worker`): a redis:// or amqp:// broker URL shared by
+    # every worker machine; unset = the embedded queue, a folder on this machine
+    # (QUEUE_DIR; default beside the SQLite file, else var/queue), for one machine.
+    "BROKER_URL": None,
+    "QUEUE_DIR": None,
+    # The queue's name on the broker: deployments sharing one broker each take their own.
+    "QUEUE_NAME": "csm",
+    # How often open cases are swept for steps that fell due, and how often the outbox is
+    # searched for deliveries due (a retry, or one whose worker died), in seconds.
+    "SWEEP_SECONDS": 60,
+    "DISPATCH_SECONDS": 15,
+    # Webhooks: private, loopback and link-local receivers refused unless allowed here (an
+    # operator's choice, e.g. receivers on the same network); per-attempt timeout; attempts
+    # per delivery; the wait before the first retry, doubled for each next one; failed
+    # attempts in a row after which an endpoint is disabled; how long a worker holds an
+    # attempt (after that a dead worker's attempt is retried); how long a rotated-out
+    # secret still signs.
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_RETRY_SECONDS": 30,
+    "WEBHOOK_DISABLE_AFTER": 20,
+    "WEBHOOK_LEASE_SECONDS": 60,
+    "WEBHOOK_SECRET_GRACE_HOURS": 24,
 }
 
 ENV_PREFIX = "CSM_"
@@ -198,6 +222,28 @@ def _redis_url(value: Any) -> str:
     return value
 
 
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+
+
+def _broker_url(value: Any) -> str:
+    message = "must be a Redis or RabbitMQ URL (redis://HOST:PORT/DB, amqp://USER:PASSWORD@HOST:PORT//)"
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is not None:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in BROKER_SCHEMES or not parts.hostname:
+        raise _Invalid(f"{message}, got {_redacted(value) if isinstance(value, str) else value!r}")
+    return value
+
+
+def _queue_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", value):
+        raise _Invalid(f"must be 1-100 letters, digits, _ . -, {_got(value)}")
+    return value
+
+
 def _rate_limits(value: Any) -> str:
     from limits import parse_many
 
@@ -263,6 +309,18 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "PORT": _port,
     "WORKERS": _positive_int,
     "THREADS": _positive_int,
+    "BROKER_URL": _optional(_broker_url),
+    "QUEUE_DIR": _optional(_path),
+    "QUEUE_NAME": _queue_name,
+    "SWEEP_SECONDS": _positive_int,
+    "DISPATCH_SECONDS": _positive_int,
+    "WEBHOOK_ALLOW_PRIVATE": _boolean,
+    "WEBHOOK_TIMEOUT_SECONDS": _positive_int,
+    "WEBHOOK_MAX_ATTEMPTS": _positive_int,
+    "WEBHOOK_RETRY_SECONDS": _positive_int,
+    "WEBHOOK_DISABLE_AFTER": _positive_int,
+    "WEBHOOK_LEASE_SECONDS": _positive_int,
+    "WEBHOOK_SECRET_GRACE_HOURS": _positive_int,
 }
 
 
@@ -271,4 +329,9 @@ def _cross_checks(settings: Mapping[str, Any], bad: set[str]) -> list[str]:
     problems = []
     if not {"PAGE_SIZE", "MAX_PAGE_SIZE"} & bad and settings["PAGE_SIZE"] > settings["MAX_PAGE_SIZE"]:
         problems.append(f"{ENV_PREFIX}PAGE_SIZE: must be at most {ENV_PREFIX}MAX_PAGE_SIZE ({settings['MAX_PAGE_SIZE']}), got {settings['PAGE_SIZE']}")
+    if not {"WEBHOOK_LEASE_SECONDS", "WEBHOOK_TIMEOUT_SECONDS"} & bad and settings["WEBHOOK_LEASE_SECONDS"] <= settings["WEBHOOK_TIMEOUT_SECONDS"]:
+        problems.append(
+            f"{ENV_PREFIX}WEBHOOK_LEASE_SECONDS: must be longer than {ENV_PREFIX}WEBHOOK_TIMEOUT_SECONDS ({settings['WEBHOOK_TIMEOUT_SECONDS']}), "
+            f"got {settings['WEBHOOK_LEASE_SECONDS']}: an attempt still running would be sent again"
+        )
     return problems

@@ -4,6 +4,7 @@ Fixtures only: the constants and helpers test modules import are in tests/helper
 """
 
 import os
+import tempfile
 
 import pytest
 
@@ -16,6 +17,9 @@ pytest_plugins = ["tests.db_fixtures"]
 # Rate limiting is off for every app the tests build (fixtures, served apps, the fuzzer), so
 # no test depends on how many requests came before it; tests/test_rate_limit.py turns it on.
 os.environ.setdefault("CSM_RATE_LIMIT_ENABLED", "0")
+# The embedded work queue of every app the tests build lives in a temporary folder (a
+# webhook delivery queued by a test is a file there; tests that run a worker set their own).
+os.environ.setdefault("CSM_QUEUE_DIR", tempfile.mkdtemp(prefix="csm-queue-"))
 
 
 @pytest.fixture

@@ -137,3 +137,98 @@ def assert_429(r, limit_text: str):
     assert limit_text in r.json["message"]
     retry_after = int(r.headers["Retry-After"])
     assert 1 <= retry_after <= 60  # every limit here is per minute
+
+
+# --- cases, alerts and webhooks ---------------------------------------------------------------
+
+# A public address for endpoints that are registered but never delivered to (nothing in
+# those tests runs a delivery); deliveries in tests go to a Receiver on 127.0.0.1.
+PUBLIC_HOOK_URL = "https://93.184.215.14/csm-hook"
+
+
+def use_evaluator(app, evaluator) -> None:
+    """Make ``app`` evaluate cases with ``evaluator`` (core.alerts.evaluation)."""
+    from core.operations.cases import EVALUATOR_KEY
+
+    app.extensions["csm"].sessions.kw["info"][EVALUATOR_KEY] = evaluator
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 in a thread, recording every request.
+
+    ``answers`` is the list of statuses to give, one per request (the last repeats); a
+    3xx answers with ``Location: redirect_to``. While ``held`` is cleared, requests wait
+    for it (to catch a sender mid-request); ``started`` is set once a request arrived.
+    """
+
+    def __init__(self, answers=(204,), redirect_to: str = "http://127.0.0.1:9/"):
+        import http.server
+        import threading
+
+        self.answers = list(answers)
+        self.requests: list[tuple[dict, bytes]] = []
+        self.held = threading.Event()
+        self.held.set()
+        self.started = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.started.set()
+                receiver.held.wait(30)
+                status = receiver.answers[min(len(receiver.requests), len(receiver.answers)) - 1]
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def ids(self) -> list[str]:
+        return [h["webhook-id"] for h, _ in self.requests]
+
+    def close(self) -> None:
+        self.held.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fill_cases_and_webhooks(app, t, mark: str = "x") -> dict:
+    """Give tenant ``t`` a row in each case, alert and webhook table through the API: a
+    case (``case-of-<mark>``) and an event breaching a 10-minute deadline, so one alert;
+    an endpoint on a local Receiver (private receivers allowed for the while), and that
+    alert's delivery attempted once. Every stored text carries ``mark``. Returns the ids."""
+    from datetime import timedelta
+
+    from core.alerts import Deadline
+    from core.operations import webhooks
+
+    use_evaluator(app, Deadline(timedelta(minutes=10)))
+    receiver = Receiver()
+    settings = app.extensions["csm"].settings
+    settings["WEBHOOK_ALLOW_PRIVATE"] = True
+    case_id = f"case-of-{mark}"
+    try:
+        hook = t.post("/api/v1/webhooks", json={"url": receiver.url, "description": f"{mark} hook"})
+        assert hook.status_code == 201, hook.json
+        r = t.post("/api/v1/cases", json={"cases": [{"case_id": case_id, "case_type": "dine_in", "attributes": {"note": mark}}]})
+        assert r.status_code == 201, r.json
+        r = t.post("/api/v1/case-events", json={"events": [{"case_id": case_id, "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"note": mark}}]})
+        assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json
+        hook_id = hook.json["endpoint"]["id"]
+        [delivery] = t.get(f"/api/v1/webhooks/{hook_id}/deliveries").json
+        assert webhooks.deliver(app.extensions["csm"].sessions, t.id, delivery["id"], settings).status == "delivered"
+    finally:
+        settings["WEBHOOK_ALLOW_PRIVATE"] = False
+        receiver.close()
+    return {"alerts": [a["id"] for a in t.get("/api/v1/alerts").json], "cases": [case_id], "webhooks": [hook_id]}

@@ -242,7 +242,7 @@ def test_prepared_rows_are_only_made_by_sealing_a_kinds_checked_frame():
 
 
 def test_responses_are_the_first_registered_kind_and_fulfil_the_contract():
-    assert list(KINDS) == ["responses"] and KINDS["responses"] is RESPONSES
+    assert list(KINDS) == ["responses", "cases", "events"] and KINDS["responses"] is RESPONSES
     for name, kind in KINDS.items():
         assert kind.name == name and isinstance(kind.fields, frozenset) and kind.columns
     assert RESPONSES.fields == {"response_id", "customer_id", "touchpoint", "collected_at", "attributes", "answers"}

@@ -20,7 +20,7 @@ from core.cli import main as csm
 from core.db.repositories.tenants import owned_tables
 from core.db.tables import ApiKeyRow, IdempotencyKeyRow, TenantRow
 from core.operations import base, erasure
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TWO, auth
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TWO, auth, fill_cases_and_webhooks
 
 # Version 2: environment re-weighted 0.5/0.5, plus an open (text) question, never scored.
 V2_YAML = (
@@ -59,14 +59,20 @@ EXPECTED_FILES = {
     "responses/v1.csv",
     "responses/v2.csv",
     "audit_events.jsonl",
+    *(CASE_FILES := ("cases.jsonl", "alerts.jsonl", "webhook_endpoints.json", "webhook_deliveries.jsonl")),
 }
-TENANT_TABLES = {"api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks"}
+TENANT_TABLES = {
+    "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks",
+    "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
+}
+EXPORTED_COUNTS = ("api_keys", "tenant_plugins", "config_versions", "responses", "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts", "audit_events")
 
 
-def populate(make_tenant, engine):
+def populate(make_tenant, engine, app):
     """acme: 2 versions (uploaded by different admin keys), responses under both, a viewer
-    key and a revoked integrator key, an idempotency key, an enabled plugin; beta: its own
-    version, response, idempotency key and plugin. Returns the two TenantHandles."""
+    key and a revoked integrator key, an idempotency key, an enabled plugin, a case with
+    its event, alert, webhook endpoint, delivery and attempt (helpers.fill_cases_and_webhooks);
+    beta: its own of each. Returns the two TenantHandles."""
     acme, beta = make_tenant("acme"), make_tenant("beta")
     acme.upload()
     assert acme.post("/api/v1/responses", json={"responses": TWO}).status_code == 201
@@ -81,6 +87,7 @@ def populate(make_tenant, engine):
     assert beta.post("/api/v1/responses", json={"responses": BETA}).status_code == 201
     for t in (acme, beta):
         assert t.put("/api/v1/tenant/plugins/retail").status_code == 200
+        fill_cases_and_webhooks(app, t, t.slug)
     later = datetime.now(timezone.utc) + timedelta(hours=24)
     with engine.begin() as connection:
         for t in (acme, beta):
@@ -108,8 +115,8 @@ def open_archive(response):
 # --- export -----------------------------------------------------------------------------
 
 
-def test_export_holds_exactly_the_tenants_data(make_tenant, engine):
-    acme, beta = populate(make_tenant, engine)
+def test_export_holds_exactly_the_tenants_data(make_tenant, engine, app):
+    acme, beta = populate(make_tenant, engine, app)
     response = acme.get("/api/v1/tenant/export")
     archive = open_archive(response)
     assert re.fullmatch(r'attachment; filename="csm-export-acme-\d{8}T\d{6}Z\.zip"', response.headers["Content-Disposition"])
@@ -120,8 +127,20 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine):
     # The manifest's counts are the rows of each table (read after the export, whose own
     # audit event is part of the archive), and its checksums are those of the files.
     in_db = counts(engine, acme.id)
-    assert manifest["counts"] == {k: in_db[k] for k in ("api_keys", "tenant_plugins", "config_versions", "responses", "audit_events")}
-    assert manifest["counts"] == {"api_keys": 4, "tenant_plugins": 1, "config_versions": 2, "responses": 4, "audit_events": in_db["audit_events"]}
+    assert manifest["counts"] == {k: in_db[k] for k in EXPORTED_COUNTS}
+    assert manifest["counts"] == {
+        "api_keys": 4, "tenant_plugins": 1, "config_versions": 2, "responses": 4, "cases": 1, "case_events": 1, "alerts": 1,
+        "webhook_endpoints": 1, "webhook_deliveries": 1, "webhook_attempts": 1, "audit_events": in_db["audit_events"],
+    }
+    [case] = [json.loads(line) for line in files["cases.jsonl"].decode().splitlines()]
+    assert case["case_id"] == "case-of-acme" and case["attributes"] == {"note": "acme"}
+    assert [(e["type"], e["at"], e["attributes"]) for e in case["events"]] == [("opened", "2026-01-01T10:00:00Z", {"note": "acme"})]
+    [alert] = [json.loads(line) for line in files["alerts.jsonl"].decode().splitlines()]
+    assert (alert["kind"], alert["case_id"], alert["occurred_at"]) == ("breached", "case-of-acme", "2026-01-01T10:10:00Z")
+    [endpoint] = json.loads(files["webhook_endpoints.json"])
+    assert endpoint["description"] == "acme hook" and "secret" not in endpoint
+    [delivery] = [json.loads(line) for line in files["webhook_deliveries.jsonl"].decode().splitlines()]
+    assert delivery["status"] == "delivered" and [a["attempt"] for a in delivery["log"]] == [1]
     assert manifest["responses_by_version"] == {"1": 2, "2": 2}
     assert set(manifest["files"]) == EXPECTED_FILES - {"manifest.json"}
     for name, entry in manifest["files"].items():
@@ -155,11 +174,11 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine):
         hashes = list(connection.scalars(select(ApiKeyRow.key_hash)))
     assert len(hashes) == 5  # acme: 4 keys, beta: 1
     everything = [response.data, *files.values()]
-    for secret in [*hashes, acme.key, beta.key, "beta-only-1", "beta-secret-segment", "beta-retry-1"]:
+    for secret in [*hashes, acme.key, beta.key, "beta-only-1", "beta-secret-segment", "beta-retry-1", "case-of-beta", "beta hook", "whsec_"]:
         assert not any(secret.encode() in blob for blob in everything), secret
 
 
-def test_exported_responses_reimport_and_score_identically(make_tenant, engine, monkeypatch):
+def test_exported_responses_reimport_and_score_identically(make_tenant, engine, app, monkeypatch):
     """Round trip: the archive's YAML files uploaded in order into a fresh tenant, each
     responses/vN.csv posted to /responses/csv?version=N, give the same scores, node by node.
     Version 1 holds TWO, whose CSI 59.667 is worked by hand in test_api.test_known_answer_scores.
@@ -168,7 +187,7 @@ def test_exported_responses_reimport_and_score_identically(make_tenant, engine, 
     0.5 × 75 = 54.167; checkout = 0.5 × (100 + 66.667)/2 + 0.5 × 33.333 = 58.333;
     CSI = 0.4 × 54.167 + 0.6 × 58.333 = 56.667.
     """
-    acme, _beta = populate(make_tenant, engine)
+    acme, _beta = populate(make_tenant, engine, app)
     monkeypatch.setattr("core.export.CSV_CHUNK_ROWS", 1)  # every row its own to_csv call: chunks join up
     archive = open_archive(acme.get("/api/v1/tenant/export"))
     restored = make_tenant("acme-restored")
@@ -197,8 +216,8 @@ def test_exported_responses_reimport_and_score_identically(make_tenant, engine, 
 def test_only_admins_export(make_tenant, client):
     acme = make_tenant("acme")
     empty = open_archive(acme.get("/api/v1/tenant/export"))  # before any configuration or response
-    assert set(empty.namelist()) == {"manifest.json", "tenant.json", "api_keys.json", "tenant_plugins.json", "config_versions/index.json", "audit_events.jsonl"}
-    assert json.loads(empty.read("manifest.json"))["counts"] == {"api_keys": 1, "tenant_plugins": 0, "config_versions": 0, "responses": 0, "audit_events": 3}
+    assert set(empty.namelist()) == {"manifest.json", "tenant.json", "api_keys.json", "tenant_plugins.json", "config_versions/index.json", "audit_events.jsonl", *CASE_FILES}
+    assert json.loads(empty.read("manifest.json"))["counts"] == {**dict.fromkeys(EXPORTED_COUNTS, 0), "api_keys": 1, "audit_events": 3}
     acme.upload()
     for role in ("viewer", "integrator"):
         key = acme.post("/api/v1/keys", json={"name": role, "role": role}).json["api_key"]
@@ -216,8 +235,8 @@ def test_the_schema_has_exactly_the_tenant_tables_the_cascade_must_cover():
     assert {t.name for t in owned_tables()} == TENANT_TABLES
 
 
-def test_delete_removes_every_row_of_the_tenant_and_nothing_else(make_tenant, engine, caplog):
-    acme, beta = populate(make_tenant, engine)
+def test_delete_removes_every_row_of_the_tenant_and_nothing_else(make_tenant, engine, app, caplog):
+    acme, beta = populate(make_tenant, engine, app)
     before = counts(engine, acme.id)
     assert set(before) == TENANT_TABLES and all(n > 0 for n in before.values()), before
     # The cascade must also get past the two foreign keys between the tenant's own rows:
@@ -243,8 +262,8 @@ def test_delete_removes_every_row_of_the_tenant_and_nothing_else(make_tenant, en
     assert "responses=4" in message and "config_versions=2" in message and "idempotency_keys=1" in message and "tenant_plugins=1" in message
 
 
-def test_operator_deletes_a_tenant_by_slug(make_tenant, engine, client):
-    acme, beta = populate(make_tenant, engine)
+def test_operator_deletes_a_tenant_by_slug(make_tenant, engine, app, client):
+    acme, beta = populate(make_tenant, engine, app)
     beta_before = counts(engine, beta.id)
     op = auth(OPERATOR_KEY)
     assert client.delete("/api/v1/tenants/acme", json={"confirm": "acme"}, headers=acme.headers).status_code == 403
@@ -259,8 +278,8 @@ def test_operator_deletes_a_tenant_by_slug(make_tenant, engine, client):
     assert client.delete("/api/v1/tenants/acme", json={"confirm": "acme"}, headers=op).status_code == 404
 
 
-def test_wrong_role_or_confirmation_deletes_nothing(make_tenant, engine, client):
-    acme, beta = populate(make_tenant, engine)
+def test_wrong_role_or_confirmation_deletes_nothing(make_tenant, engine, app, client):
+    acme, beta = populate(make_tenant, engine, app)
     before = {t.id: counts(engine, t.id) for t in (acme, beta)}
     for role in ("viewer", "integrator"):
         key = acme.post("/api/v1/keys", json={"name": role, "role": role}).json["api_key"]
@@ -291,8 +310,8 @@ def test_a_rolled_back_deletion_is_not_logged(make_tenant, engine, session_facto
 # --- the same through the CLI -----------------------------------------------------------
 
 
-def test_cli_export_reimport_and_delete(make_tenant, engine, app_db_url, tmp_path):
-    acme, beta = populate(make_tenant, engine)
+def test_cli_export_reimport_and_delete(make_tenant, engine, app, app_db_url, tmp_path):
+    acme, beta = populate(make_tenant, engine, app)
     beta_before = counts(engine, beta.id)
 
     def run(*args):

@@ -18,6 +18,7 @@ from core.db.errors import ConfigVersionConflict, InvalidSlug, SlugTaken
 from core.ingest import BatchError, RowError
 from core.operations.base import Conflict, NotFound, NothingToUse
 from core.operations.erasure import ConfirmationMismatch
+from core.operations.webhooks import InvalidWebhookUrl
 from core.scoring import ScoringInputError
 
 ISSUE = ConfigIssue(("indicator_set", "children"), "sibling weights sum to 0.9, not 1", 21, "store.yaml")
@@ -67,6 +68,7 @@ CASES = [
         [],
         "2",
     ),
+    (InvalidWebhookUrl("url 10.0.0.1 is a private address"), 422, "url 10.0.0.1 is a private address", [item("body", "url", "url 10.0.0.1 is a private address")], None),
 ]
 TOTALS = {4: 3}  # CASES index → total, where errors lists fewer problems than there are (BatchError, total=3)
 

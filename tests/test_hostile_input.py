@@ -14,12 +14,15 @@ import io
 import json
 import threading
 import tracemalloc
+from datetime import datetime, timezone
 
 import pytest
 from werkzeug.serving import make_server
 
+from core.alerts import AlertCandidate
 from core.app import create_app
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TEXT_YAML, auth
+from core.operations.alerts import raise_alerts
+from tests.helpers import OPERATOR_KEY, PUBLIC_HOOK_URL, STORE_YAML, TEXT_YAML, app_session, auth
 
 OPERATOR = auth(OPERATOR_KEY)
 ERROR_KEYS = {"code", "status", "message", "errors", "total"}
@@ -600,6 +603,14 @@ HOSTILE_BODIES = [
     ),
     ("application/json", json.dumps({"responses": [{"answers": {"env_overall": "A"}, "attributes": {f"k{i}": i}} for i in range(500)]}).encode()),
     ("application/json", json.dumps({"name": "n", "role": "admin", "expires_at": "0001-01-01T00:00:00-23:59", "slug": "-", "confirm": "x" * 100}).encode()),
+    (
+        "application/json",
+        (b'{"cases": [{"case_id": "\\u0000", "attributes": {"x": [[]], "\\ud800": 1e999}, "opened_at": "\\u0000", "case_type": 7}],'
+         b' "events": [{"case_id": "\\ud800", "type": "\\u0000", "at": 1e308, "attributes": {"a": {"b": 1}}, "event_id": []}],'
+         b' "url": "http://[::1", "kinds": ["x"], "enabled": "maybe"}'),
+    ),
+    ("application/json", json.dumps({"events": [{"case_id": f"c{i}", "type": "t", "at": "2026-01-01T00:00:00Z", "attributes": {f"k{i}": i}} for i in range(500)]}).encode()),
+    ("application/json", json.dumps({"url": "http://169.254.169.254/latest/meta-data", "kinds": None, "description": "\u0000"}).encode()),
     ("application/yaml", ALIAS_BOMB.encode()),
     ("application/yaml", b"\x00\xff\xfe"),
     ("application/yaml", nested(60).encode()),
@@ -632,13 +643,17 @@ def _operations(spec, fill):
                 yield method, path.format(**fill)
 
 
-def test_no_payload_gets_a_500_from_any_operation(acme):
+def test_no_payload_gets_a_500_from_any_operation(acme, app):
     """Every operation the OpenAPI spec lists (so new ones are swept too), every hostile body
     or query above: a status below 500, and errors in the JSON error shape."""
     t = acme
     template = t.get("/api/v1/industries/retail").json["templates"][0]["code"]
     spare = t.post("/api/v1/keys", json={"name": "to be revoked"}).json["key"]["id"]
-    fill = {"version": "1", "key_id": str(spare), "code": "retail", "template": template, "slug": "acme", "name": "retail"}
+    hook = t.post("/api/v1/webhooks", json={"url": PUBLIC_HOOK_URL}).json["endpoint"]["id"]
+    with app_session(app, t.id) as session:
+        [alert] = raise_alerts(session, t.id, [AlertCandidate("breached", "hostile", datetime.now(timezone.utc), case_id="c1")])
+    assert t.post("/api/v1/cases", json={"cases": [{"case_id": "c1"}]}).status_code == 201
+    fill = {"version": "1", "key_id": str(spare), "code": "retail", "template": template, "slug": "acme", "name": "retail", "case_id": "c1", "alert_id": str(alert.id), "endpoint_id": str(hook)}
     spec = t.client.get("/openapi.json").json
     operations = sorted(set(_operations(spec, fill)))
     assert len(operations) >= 20

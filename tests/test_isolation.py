@@ -26,7 +26,7 @@ from sqlalchemy import inspect, text
 
 from core.api.context import state
 from core.db.tenancy import APP_FILTER_KEY, without_app_filter
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth
+from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth, fill_cases_and_webhooks
 
 SECRET = "victim-secret"
 VICTIM, MALLORY = "victim-tenant", "mallory-tenant"
@@ -46,9 +46,11 @@ def answers(n: int, prefix: str, segment: str) -> list[dict]:
     ]
 
 
-def build_victim(t) -> dict:
+def build_victim(t, app) -> dict:
     """Three configuration versions (2 and 3 exist only here), responses under 2 and 3,
-    an integrator key, an Idempotency-Key, an enabled plugin; every stored text carries SECRET."""
+    an integrator key, an Idempotency-Key, an enabled plugin, a case with events and the
+    alert they raised, a webhook endpoint with a delivery and its logged attempt; every
+    stored text carries SECRET."""
     for n in (1, 2, 3):
         t.upload(STORE_YAML + f"# {SECRET} configuration {n}\n")
     r = t.post("/api/v1/responses", json={"responses": answers(3, SECRET, SECRET), "version": 2})
@@ -59,7 +61,7 @@ def build_victim(t) -> dict:
     assert extra.status_code == 201
     assert t.put(f"/api/v1/tenant/plugins/{PLUGIN}").status_code == 200
     keys = [k["id"] for k in t.get("/api/v1/keys").json]
-    return {"versions": [2, 3], "keys": keys}
+    return {"versions": [2, 3], "keys": keys, **fill_cases_and_webhooks(app, t, SECRET)}
 
 
 def build_mallory(t) -> None:
@@ -68,18 +70,18 @@ def build_mallory(t) -> None:
 
 
 @pytest.fixture(params=["victim-first", "mallory-first"])
-def world(request, make_tenant):
+def world(request, make_tenant, app):
     """(victim, mallory, victim's ids): created in both orders, so the victim's ids lie
     below the attacker's in one run and above them in the other."""
     order = (VICTIM, MALLORY) if request.param == "victim-first" else (MALLORY, VICTIM)
     made = {slug: make_tenant(slug) for slug in order}
     victim, mallory = made[VICTIM], made[MALLORY]
     if request.param == "victim-first":
-        ids = build_victim(victim)
+        ids = build_victim(victim, app)
         build_mallory(mallory)
     else:
         build_mallory(mallory)
-        ids = build_victim(victim)
+        ids = build_victim(victim, app)
     return victim, mallory, ids
 
 
@@ -123,6 +125,23 @@ def attack(victim, mallory, ids) -> list[bytes]:
             r = call(method, f"/api/v1/keys/{key_id}", **kw)
             none = call(method, f"/api/v1/keys/{NOWHERE}", **kw)
             assert r.status_code == 404 and same_answer(r, none, ids=(str(key_id), str(NOWHERE)))
+
+    # alerts, cases and webhook endpoints, by id in the path and in the query
+    for alert_id in ids["alerts"]:
+        for method, suffix in (("get", ""), ("post", "/acknowledge")):
+            r, none = call(method, f"/api/v1/alerts/{alert_id}{suffix}"), call(method, f"/api/v1/alerts/{NOWHERE}{suffix}")
+            assert r.status_code == 404 and same_answer(r, none, ids=(str(alert_id), str(NOWHERE)))
+    for case_id in ids["cases"]:
+        r, none = call("get", f"/api/v1/cases/{case_id}"), call("get", "/api/v1/cases/no-such-case")
+        assert r.status_code == 404 and same_answer(r, none, ids=(case_id, "no-such-case"))
+        r, none = call("get", f"/api/v1/alerts?case_id={case_id}"), call("get", "/api/v1/alerts?case_id=no-such-case")
+        assert r.status_code == 200 and r.json == [] and same_answer(r, none, ids=(case_id, "no-such-case"))
+    for hook_id in ids["webhooks"]:
+        for method, suffix, kw in (("get", "", {}), ("patch", "", {"json": {"enabled": False}}), ("post", "/rotate-secret", {}), ("get", "/deliveries", {}), ("delete", "", {})):
+            r = call(method, f"/api/v1/webhooks/{hook_id}{suffix}", **kw)
+            none = call(method, f"/api/v1/webhooks/{NOWHERE}{suffix}", **kw)
+            assert r.status_code == 404 and same_answer(r, none, ids=(str(hook_id), str(NOWHERE)))
+    assert call("get", "/api/v1/alerts").json == [] and call("get", "/api/v1/cases").json == [] and call("get", "/api/v1/webhooks").json == []
 
     # numbers in the query
     for n in ids["versions"]:
@@ -197,10 +216,11 @@ def own_key(t) -> int:
 
 def leaks(bodies: list[bytes]) -> list[bytes]:
     """Bodies mentioning the victim (its slug, or its stored texts other than the response
-    id mallory reused on purpose: ``victim-secret-0`` is mallory's own row)."""
+    id mallory reused on purpose: ``victim-secret-0`` is mallory's own row, and the case
+    id mallory names, which a 404 echoes)."""
     found = []
     for body in bodies:
-        cleaned = body.replace(f"{SECRET}-0".encode(), b"")
+        cleaned = body.replace(f"{SECRET}-0".encode(), b"").replace(f"case-of-{SECRET}".encode(), b"")
         if VICTIM.encode() in body or SECRET.encode() in cleaned:
             found.append(body[:300])
     return found
@@ -218,6 +238,8 @@ def run_matrix(world, engine):
     assert victim.get("/api/v1/scores").json["n"] == 2
     assert len(victim.get("/api/v1/keys").json) == 2
     assert [p["name"] for p in victim.get("/api/v1/tenant/plugins").json if p["enabled"]] == ["core", PLUGIN]
+    assert [a["id"] for a in victim.get("/api/v1/alerts").json] == ids["alerts"]
+    assert [h["enabled"] for h in victim.get("/api/v1/webhooks").json] == [True]
 
 
 def test_every_id_taking_endpoint_refuses_the_other_tenants_ids(world, engine):
@@ -245,6 +267,12 @@ def test_the_matrix_covers_every_route_that_names_something(app):
         "/api/v1/tenants/<slug>": "matrix: operator only, 403",
         "/api/v1/tenant/plugins/<string(maxlength=64):name>": "matrix: plugins (names are global, enabled state the tenant's)",
         "/api/v1/industries/<code>": "installed plugins' catalogues, the same for every tenant",
+        "/api/v1/alerts/<int(max=2147483647):alert_id>": "matrix: alerts",
+        "/api/v1/alerts/<int(max=2147483647):alert_id>/acknowledge": "matrix: alerts",
+        "/api/v1/cases/<string(maxlength=200):case_id>": "matrix: cases",
+        "/api/v1/webhooks/<int(max=2147483647):endpoint_id>": "matrix: webhooks",
+        "/api/v1/webhooks/<int(max=2147483647):endpoint_id>/rotate-secret": "matrix: webhooks",
+        "/api/v1/webhooks/<int(max=2147483647):endpoint_id>/deliveries": "matrix: webhooks",
         "/api/v1/industries/<code>/templates/<template>": "installed plugins' templates, the same for every tenant",
     }
     with_parameters = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") and rule.arguments}
@@ -287,6 +315,11 @@ def test_unique_keys_of_tenant_tables_include_tenant_id(engine):
         ("responses", ("tenant_id", "response_key")),
         ("idempotency_keys", ("tenant_id", "key")),
         ("tenant_plugins", ("tenant_id", "plugin")),
+        ("cases", ("tenant_id", "case_key")),
+        ("case_events", ("tenant_id", "case_id", "event_key")),
+        ("alerts", ("tenant_id", "dedup_key")),
+        ("webhook_deliveries", ("tenant_id", "endpoint_id", "alert_id")),
+        ("webhook_deliveries", ("tenant_id", "message_id")),
     }
 
 

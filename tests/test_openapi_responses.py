@@ -1,7 +1,8 @@
 """Every documented 2xx JSON answer matches its schema in /openapi.json, exactly.
 
 A full session (tenant, configurations, ingest JSON and CSV with a replay, listings,
-scores with and without breakdowns, industries and catalogues, versions, keys, audit) is
+scores with and without breakdowns, industries and catalogues, versions, keys, webhooks,
+cases and their events, alerts, audit) is
 recorded; each JSON answer is validated against the schema the spec gives for its
 operation and status (``$ref``s resolved in the spec's own components; OpenAPI 3.0
 ``nullable`` turned into JSON Schema's ``null`` type). Objects with listed properties are
@@ -24,7 +25,8 @@ from core.app import create_app
 from core.hookspecs import hookimpl
 from core.model import KPI, AttributeValue, Factor, Industry, PluginInfo, RespondentAttribute, Rule, Scale, ServiceTier, Stage, Touchpoint
 from core.plugins import get_plugin_manager
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TEXT_YAML, auth
+from core.alerts import Deadline
+from tests.helpers import OPERATOR_KEY, PUBLIC_HOOK_URL, STORE_YAML, TEXT_YAML, auth
 
 # Keywords of OpenAPI 3.0 schema objects that are documentation, not constraints, or have
 # no JSON Schema counterpart; removed before validating.
@@ -129,6 +131,21 @@ def run_session(call) -> None:
     call("put", "/api/v1/tenant/plugins/service-catalogue", admin)
     call("get", "/api/v1/tenant/plugins", admin)
     call("get", "/api/v1/tenant/capabilities", admin)
+    hook = call("post", "/api/v1/webhooks", admin, json={"url": PUBLIC_HOOK_URL, "description": "alerts", "kinds": ["breached"]}).json
+    hook_id = hook["endpoint"]["id"]
+    call("patch", f"/api/v1/webhooks/{hook_id}", admin, json={"description": "breaches"})
+    call("post", f"/api/v1/webhooks/{hook_id}/rotate-secret", admin)
+    call("get", "/api/v1/webhooks", admin)
+    call("get", f"/api/v1/webhooks/{hook_id}", admin)
+    call("post", "/api/v1/cases", admin, json={"cases": [{"case_id": "k1", "case_type": "dine_in", "customer_id": "c1", "opened_at": "2026-01-01T10:00:00Z", "attributes": {"table": 5}}]})
+    events = [{"case_id": "k1", "type": "opened", "at": "2026-01-01T10:00:00Z", "attributes": {"by": "web"}}, {"case_id": "k2", "type": "opened", "at": "2026-01-01T11:00:00Z", "event_id": "e1"}]
+    call("post", "/api/v1/case-events", admin, json={"events": events})
+    call("get", "/api/v1/cases", admin)
+    call("get", "/api/v1/cases/k1", admin)
+    alerts = call("get", "/api/v1/alerts?kind=breached&from=2026-01-01T00:00:00Z", admin).json
+    call("get", f"/api/v1/alerts/{alerts[0]['id']}", admin)
+    call("post", f"/api/v1/alerts/{alerts[0]['id']}/acknowledge", admin)
+    call("get", f"/api/v1/webhooks/{hook_id}/deliveries", admin)
     call("get", "/api/v1/audit?page_size=100", admin)
 
 
@@ -183,7 +200,7 @@ def json_success(spec) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def app(app_db_url):
-    app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY}, plugin_manager=get_plugin_manager(extra=[ServicePlugin()]))
+    app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY}, plugin_manager=get_plugin_manager(extra=[ServicePlugin()]), evaluator=Deadline(timedelta(minutes=10)))
     yield app
     app.extensions["csm"].engine.dispose()
 

@@ -48,13 +48,17 @@ from tests.helpers import (
     TWO,
     TenantHandle,
     auth,
+    fill_cases_and_webhooks,
     is_postgres,
     pg_base_url,
 )
 
 
-def test_the_tenant_tables_are_the_seven_expected():
-    assert set(TENANT_TABLES) == {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks"}
+def test_the_tenant_tables_are_the_fourteen_expected():
+    assert set(TENANT_TABLES) == {
+        "tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks",
+        "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
+    }
 
 
 @pytest.fixture
@@ -75,10 +79,11 @@ def app_engine(pg):
 
 
 @pytest.fixture
-def two_tenants(make_tenant):
+def two_tenants(make_tenant, app):
     """acme and beta through the API, each with rows in every tenant table: a config
     version, the two responses of helpers.TWO (same response ids in both), an extra key,
-    an Idempotency-Key, an enabled plugin and audit events."""
+    an Idempotency-Key, an enabled plugin, audit events, a case, its event and alert, a
+    webhook endpoint, a delivery and its attempt."""
     out = []
     for slug in ("acme", "beta"):
         t = make_tenant(slug)
@@ -87,6 +92,7 @@ def two_tenants(make_tenant):
         assert r.status_code == 201, r.json
         assert t.post("/api/v1/keys", json={"name": "viewer", "role": "viewer"}).status_code == 201
         assert t.put("/api/v1/tenant/plugins/retail").status_code == 200
+        fill_cases_and_webhooks(app, t, slug)
         out.append(t)
     return out
 

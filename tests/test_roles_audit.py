@@ -3,7 +3,10 @@
 import re
 from datetime import datetime, timedelta, timezone
 
-from tests.helpers import STORE_YAML, TWO, auth
+from datetime import timedelta as _minutes
+
+from core.alerts import Deadline
+from tests.helpers import PUBLIC_HOOK_URL, STORE_YAML, TWO, auth, use_evaluator
 
 
 def key_with(t, role, **extra):
@@ -27,6 +30,10 @@ BODIES = {
     ("delete", "/api/v1/tenant"): "wrong_confirm",
     ("post", "/api/v1/tenants"): "tenant",
     ("delete", "/api/v1/tenants/{slug}"): "wrong_confirm",
+    ("post", "/api/v1/cases"): "cases",
+    ("post", "/api/v1/case-events"): "events",
+    ("post", "/api/v1/webhooks"): "webhook",
+    ("patch", "/api/v1/webhooks/{endpoint_id}"): "webhook_change",
 }
 # What a caller whose role suffices gets, by body kind: a success, except for deletions,
 # which are called with a wrong confirmation (422: the role check passed, nothing is deleted).
@@ -75,6 +82,11 @@ def call(t, method, path, headers, n=[0]):
     fill = {"version": "1", "code": "retail", "template": "supermarket-csi", "slug": t.slug, "name": "retail"}
     if "{key_id}" in path:
         fill["key_id"] = t.post("/api/v1/keys", json={"name": f"spare {n[0]}"}).json["key"]["id"]
+    if "{endpoint_id}" in path:
+        fill["endpoint_id"] = t.post("/api/v1/webhooks", json={"url": PUBLIC_HOOK_URL}).json["endpoint"]["id"]
+    if "{alert_id}" in path:
+        fill["alert_id"] = t.get("/api/v1/alerts").json[0]["id"]
+    fill["case_id"] = "case-1"
     url = path.format(**fill)
     if method == "delete" and "{name}" in path:
         t.put(url)  # the admin enables the plugin, so disabling it is allowed
@@ -88,6 +100,10 @@ def call(t, method, path, headers, n=[0]):
         "role": {"json": {"role": "viewer"}},
         "wrong_confirm": {"json": {"confirm": "not-the-slug"}},
         "tenant": {"json": {"slug": f"new-{n[0]}", "name": "New"}},
+        "cases": {"json": {"cases": [{"case_id": f"case-{n[0]}", "case_type": "dine_in"}]}},
+        "events": {"json": {"events": [{"case_id": f"case-{n[0]}", "type": "ordered", "at": "2026-01-01T10:00:00Z"}]}},
+        "webhook": {"json": {"url": PUBLIC_HOOK_URL, "kinds": ["breached"]}},
+        "webhook_change": {"json": {"description": "changed"}},
     }[kind]
     return getattr(t.client, method)(url, headers=headers, **kw), ALLOWED.get(kind, SUCCESS)
 
@@ -97,6 +113,9 @@ def test_each_role_may_do_exactly_what_it_should(app, make_tenant):
     routes refuse every tenant key."""
     t = make_tenant("acme")
     t.upload()
+    use_evaluator(app, Deadline(_minutes(minutes=10)))
+    r = t.post("/api/v1/case-events", json={"events": [{"case_id": "case-1", "type": "opened", "at": "2026-01-01T10:00:00Z"}]})
+    assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json
     endpoints = declared_endpoints(app)
     for role in RANK:
         headers, _ = key_with(t, role)

@@ -33,6 +33,15 @@ BAD = {
     "CSM_MIGRATION_DATABASE_URL": ("not a url", "CSM_MIGRATION_DATABASE_URL: must be a SQLAlchemy URL of a SQLite or PostgreSQL database"),
     "CSM_APP_ROLE": ("Csm-App", "CSM_APP_ROLE: must be a role name of 1-63 characters a-z, 0-9 and _, not starting with a digit, got 'Csm-App'"),
     "CSM_OPERATOR_KEY": ("two words", "CSM_OPERATOR_KEY: must be printable ASCII without spaces (it is sent as a bearer token)"),
+    "CSM_BROKER_URL": ("http://guest:secret@mq/", "CSM_BROKER_URL: must be a Redis or RabbitMQ URL (redis://HOST:PORT/DB, amqp://USER:PASSWORD@HOST:PORT//), got 'http://guest:***@mq/'"),
+    "CSM_QUEUE_NAME": ("my queue", "CSM_QUEUE_NAME: must be 1-100 letters, digits, _ . -, got 'my queue'"),
+    "CSM_SWEEP_SECONDS": ("0", "CSM_SWEEP_SECONDS: must be a positive integer, got '0'"),
+    "CSM_DISPATCH_SECONDS": ("soon", "CSM_DISPATCH_SECONDS: must be a positive integer, got 'soon'"),
+    "CSM_WEBHOOK_ALLOW_PRIVATE": ("perhaps", "CSM_WEBHOOK_ALLOW_PRIVATE: must be a boolean (1/0, true/false, yes/no, on/off), got 'perhaps'"),
+    "CSM_WEBHOOK_MAX_ATTEMPTS": ("-3", "CSM_WEBHOOK_MAX_ATTEMPTS: must be a positive integer, got '-3'"),
+    "CSM_WEBHOOK_RETRY_SECONDS": ("1e3", "CSM_WEBHOOK_RETRY_SECONDS: must be a positive integer, got '1e3'"),
+    "CSM_WEBHOOK_DISABLE_AFTER": ("x", "CSM_WEBHOOK_DISABLE_AFTER: must be a positive integer, got 'x'"),
+    "CSM_WEBHOOK_SECRET_GRACE_HOURS": ("0", "CSM_WEBHOOK_SECRET_GRACE_HOURS: must be a positive integer, got '0'"),
 }
 
 
@@ -63,6 +72,9 @@ def test_cross_checks_and_overrides_are_checked_too():
         load_settings({"PAGE_SIZE": 5000}, environ={})
     with pytest.raises(SettingsError, match="CSM_MAX_BATCH: must be a positive integer, got True"):
         load_settings({"MAX_BATCH": True}, environ={})
+    with pytest.raises(SettingsError, match=r"CSM_WEBHOOK_LEASE_SECONDS: must be longer than CSM_WEBHOOK_TIMEOUT_SECONDS \(10\), got 10"):
+        load_settings({"WEBHOOK_LEASE_SECONDS": 10}, environ={})
+    assert load_settings({}, environ={"CSM_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//", "CSM_WEBHOOK_ALLOW_PRIVATE": "yes"})["WEBHOOK_ALLOW_PRIVATE"] is True
     with pytest.raises(SettingsError, match="CSM_DEMO_KEYS_FILE: must be a file path"):
         load_settings({"DEMO_KEYS_FILE": "a\x00b"}, environ={})  # an environment variable cannot hold NUL
 

@@ -2,7 +2,9 @@
 
 from flask_smorest import Api
 
+from core.api.alerts.resources import blp as alerts
 from core.api.audit.resources import blp as audit
+from core.api.cases.resources import blp as cases
 from core.api.configuration.resources import blp as configuration
 from core.api.industries.resources import blp as industries
 from core.api.keys.resources import blp as keys
@@ -11,8 +13,9 @@ from core.api.responses import listing as _listing  # noqa: F401  (adds GET /res
 from core.api.responses.resources import blp as responses
 from core.api.scores.resources import blp as scores
 from core.api.tenants.resources import blp as tenants
+from core.api.webhooks.resources import blp as webhooks
 
-BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, plugins)
+BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, plugins, cases, alerts, webhooks)
 
 
 def register_api(api: Api) -> None:

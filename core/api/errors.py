@@ -50,6 +50,7 @@ from core.config.errors import ConfigIssue
 from core.ingest import BatchError
 from core.operations.base import Conflict, NotFound, NothingToUse
 from core.operations.erasure import ConfirmationMismatch
+from core.operations.webhooks import InvalidWebhookUrl
 from core.scoring import ScoringInputError
 
 # How long a client should wait before retrying a request that lost a race (seconds).
@@ -213,6 +214,7 @@ ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError | None]] = {
     SlugTaken: lambda exc: HttpError(409, str(exc), [problem("body", "slug", "already taken")]),
     InvalidSlug: lambda exc: HttpError(422, str(exc), [problem("body", "slug", str(exc))]),
     OperationalError: _database_busy,
+    InvalidWebhookUrl: lambda exc: HttpError(422, str(exc), [problem("body", "url", str(exc))]),
 }
 
 

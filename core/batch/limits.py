@@ -42,4 +42,5 @@ MAX_ATTRIBUTE_LENGTH = 200
 
 MAX_ID_LENGTH = 200  # a record's own id and the customer id
 MAX_TOUCHPOINT_LENGTH = 100
+MAX_CODE_LENGTH = 100  # case types and event types
 MAX_TEXT_ANSWER_LENGTH = 5000  # answers to open (text) questions

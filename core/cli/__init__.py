@@ -2,7 +2,7 @@
 
 One module per group of commands: ``offline`` (validate, score), ``cases`` (cases
 evaluate), ``data`` (upload-config, import-responses, report), ``tenants`` (init-db,
-create-app-role, create-tenant, export, delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
+create-app-role, create-tenant, export, delete-tenant, seed-demo), ``serve`` and ``worker``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
 setting, file, line or field; success exits 0.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from core import __version__
-from core.cli import cases, data, offline, serve, tenants
+from core.cli import cases, data, offline, serve, tenants, worker
 from core.cli.common import EXIT_BAD_INPUT, Context
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
@@ -42,5 +42,6 @@ for command in (
     tenants.delete_tenant,
     tenants.seed_demo,
     serve.serve,
+    worker.worker,
 ):
     main.add_command(command)

@@ -8,6 +8,11 @@ same app configured by ``CSM_*`` variables alone.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import click
 from gunicorn.app.base import BaseApplication
 
@@ -62,10 +67,13 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, show_default="CSM_PORT, else 8000", help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, show_default="CSM_WORKERS, else 2", help="Worker processes.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, show_default="CSM_THREADS, else 4", help="Threads per worker.")
+@click.option("--with-worker", is_flag=True, help="Also run `csm worker` (case sweeps, webhook deliveries) beside the server, stopped with it.")
 @click.pass_obj
-def serve(ctx: Context, host: str | None, port: int | None, workers: int | None, threads: int | None):
+def serve(ctx: Context, host: str | None, port: int | None, workers: int | None, threads: int | None, with_worker: bool):
     """Serve the API with gunicorn: WORKERS processes of THREADS threads each, the access
-    log on stdout. Each worker builds the app with create_app from these settings."""
+    log on stdout. Each worker builds the app with create_app from these settings. With
+    --with-worker (as `make run`), the background worker runs beside it on the same queue
+    (the embedded one unless CSM_BROKER_URL is set)."""
     from core.app import create_app  # imported before the workers fork
 
     given = {"HOST": host, "PORT": port, "WORKERS": workers, "THREADS": threads}
@@ -73,4 +81,28 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
     url = base_url(settings["HOST"], settings["PORT"])
     click.echo(f"serving {url} (API docs: {url}/docs) with {settings['WORKERS']} worker(s) × {settings['THREADS']} thread(s); Ctrl-C stops")
     options = gunicorn_options(settings["HOST"], settings["PORT"], settings["WORKERS"], settings["THREADS"])
-    GunicornServer(lambda: create_app(settings), options).run()
+    background = start_worker(settings) if with_worker else None
+    try:
+        GunicornServer(lambda: create_app(settings), options).run()
+    finally:
+        if background is not None:
+            stop_worker(background)
+
+
+def start_worker(settings: dict) -> subprocess.Popen:
+    """``csm worker`` as a child process in a session of its own (so Ctrl-C reaches the
+    server, which then stops the worker cleanly)."""
+    env = {**os.environ, "CSM_DATABASE_URL": settings["DATABASE_URL"]}
+    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env, start_new_session=True)
+
+
+def stop_worker(process: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM (Celery's warm shutdown: running tasks finish), SIGKILL after ``grace_s``."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

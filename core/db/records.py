@@ -80,3 +80,83 @@ class TenantPlugin:
     plugin: str
     enabled_at: datetime
     enabled_by_key_id: int | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A stored case (without its events)."""
+
+    id: int
+    case_id: str
+    case_type: str | None
+    customer_id: str | None
+    touchpoint: str | None
+    opened_at: datetime | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    next_check_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    event_id: str  # the sender's event_id, or type@time when none was sent
+    type: str
+    at: datetime
+    attributes: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    kind: str
+    dedup_key: str
+    case_id: str | None
+    customer_id: str | None
+    occurred_at: datetime
+    raised_at: datetime
+    payload: dict[str, Any]
+    acknowledged_at: datetime | None
+    acknowledged_by_key_id: int | None
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """A registered endpoint; its secret is never part of it (shown once, when made)."""
+
+    id: int
+    url: str
+    description: str
+    kinds: list[str] | None
+    enabled: bool
+    disabled_reason: str | None
+    consecutive_failures: int
+    previous_secret_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookAttempt:
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    id: int
+    endpoint_id: int
+    alert_id: int
+    message_id: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    log: tuple[WebhookAttempt, ...] = ()

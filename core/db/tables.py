@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.batch.limits import MAX_ID_LENGTH, MAX_TOUCHPOINT_LENGTH
+from core.batch.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, MAX_TOUCHPOINT_LENGTH
 from core.db.base import Base, TenantScoped, UTCDateTime, utcnow
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -173,3 +174,140 @@ class TenantPluginRow(TenantScoped, Base):
     plugin: Mapped[str] = mapped_column(String(CODE_LENGTH))
     enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
     enabled_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+
+
+# --- cases, their events, alerts and webhooks ---------------------------------------------
+
+URL_LENGTH = 2000
+SECRET_LENGTH = 100
+DEDUP_KEY_LENGTH = 500
+ALERT_KIND_LENGTH = 32
+ERROR_LENGTH = 500
+
+
+class CaseRow(TenantScoped, Base):
+    """One case (a service request, a complaint, an order...), keyed by the tenant's own id.
+
+    Events may arrive before the case itself: an event for an unknown case creates the row
+    with only its key, and the case's own fields fill in when they come. ``next_check_at``
+    is when the case's clocks next need looking at (a step falls due) although no event
+    arrives; the sweep reads the cases whose time has come, through its index."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "case_key"),
+        Index(None, "tenant_id", "next_check_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_key: Mapped[str] = mapped_column(String(MAX_ID_LENGTH))
+    case_type: Mapped[str | None] = mapped_column(String(MAX_CODE_LENGTH))
+    customer_id: Mapped[str | None] = mapped_column(String(MAX_ID_LENGTH))
+    touchpoint: Mapped[str | None] = mapped_column(String(MAX_TOUCHPOINT_LENGTH))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attributes: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseEventRow(TenantScoped, Base):
+    """One event of a case's log. Its key is the sender's ``event_id``, or ``type@time``
+    when none was sent; an event sent again with the same key replaces the stored one (a
+    correction), so the log converges whatever order and however often events arrive."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("tenant_id", "case_id", "event_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("cases.id", ondelete="CASCADE"))
+    event_key: Mapped[str] = mapped_column(String(MAX_ID_LENGTH))
+    type: Mapped[str] = mapped_column(String(MAX_CODE_LENGTH))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attributes: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class AlertRow(TenantScoped, Base):
+    """An alert (a step reached, a breach, a remedy overdue, a service above grade), raised
+    at most once per ``dedup_key``; written in the transaction of what caused it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "dedup_key"),
+        Index(None, "tenant_id", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(ALERT_KIND_LENGTH))
+    dedup_key: Mapped[str] = mapped_column(String(DEDUP_KEY_LENGTH))
+    case_key: Mapped[str | None] = mapped_column(String(MAX_ID_LENGTH))
+    customer_id: Mapped[str | None] = mapped_column(String(MAX_ID_LENGTH))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    payload: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+
+
+class WebhookEndpointRow(TenantScoped, Base):
+    """Where a tenant receives its alerts. The secret signs each delivery (Standard
+    Webhooks); after a rotation the previous one still signs until it expires."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index(None, "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH))
+    description: Mapped[str] = mapped_column(String(NAME_LENGTH), default="", server_default=text("''"))
+    kinds: Mapped[str | None] = mapped_column(Text)  # JSON list of alert kinds; None = every kind
+    secret: Mapped[str] = mapped_column(String(SECRET_LENGTH))
+    previous_secret: Mapped[str | None] = mapped_column(String(SECRET_LENGTH))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    disabled_reason: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class WebhookDeliveryRow(TenantScoped, Base):
+    """The outbox: one alert to one endpoint, written with the alert. ``message_id`` is the
+    ``webhook-id`` every attempt carries; ``lease_until`` marks an attempt in progress, so a
+    worker that dies mid-attempt only delays the retry until the lease ends."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "endpoint_id", "alert_id"),
+        UniqueConstraint("tenant_id", "message_id"),
+        Index(None, "tenant_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    alert_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("alerts.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default=text("'pending'"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class WebhookAttemptRow(TenantScoped, Base):
+    """The delivery log: one row per POST tried, with what came back."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index(None, "tenant_id", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -1,7 +1,7 @@
 """The ingested record kinds, registered in ``KINDS``; the generic machinery is ``core.batch``.
 
-Responses are the first kind. A later kind (service events, cases, customers, inspection
-results, metrics) is one new module beside ``responses.py`` whose object fulfils
+Responses were the first kind; cases and their events follow. A later kind (customers,
+inspection results, metrics) is one new module beside ``responses.py`` whose object fulfils
 ``core.batch.RecordKind``, plus one entry in ``KINDS``.
 
 The response names callers import from ``core.ingest`` (the API, the CLI, operations, the
@@ -9,6 +9,8 @@ demo, the bench, tests) stay importable from here.
 """
 
 from core.batch import BatchError, PreparedRows, RecordKind, RowError, UNSTORABLE
+from core.ingest.case_events import CASE_EVENTS
+from core.ingest.cases import CASES
 from core.ingest.responses import (
     META_COLUMNS,
     RESPONSES,
@@ -20,9 +22,11 @@ from core.ingest.responses import (
     read_csv_batch,
 )
 
-KINDS: dict[str, RecordKind] = {kind.name: kind for kind in (RESPONSES,)}
+KINDS: dict[str, RecordKind] = {kind.name: kind for kind in (RESPONSES, CASES, CASE_EVENTS)}
 
 __all__ = [
+    "CASES",
+    "CASE_EVENTS",
     "KINDS",
     "META_COLUMNS",
     "RESPONSES",

@@ -12,12 +12,15 @@ from core.config import ConfigError
 from core.db.base import utcnow
 from core.db.records import ConfigVersion
 from core.db.repositories import (
+    AlertRepository,
     ApiKeyRepository,
     AuditRepository,
+    CaseRepository,
     ConfigVersionRepository,
     ResponseRepository,
     TenantPluginRepository,
     TenantRepository,
+    WebhookRepository,
 )
 from core.export import FORMAT, FORMAT_VERSION, NOT_EXPORTED, ExportArchive, utc_iso
 from core.operations import audit
@@ -70,6 +73,7 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
             frame = responses.load_frame(tenant_id, number)
             written[str(number)] = archive.write_responses_csv(f"responses/v{number}.csv", frame, _question_codes(session, by_number[number]))
             del frame  # one version's frame in memory at a time
+        counts = _export_cases_and_alerts(session, tenant_id, archive)
         events = AuditRepository(session).list(tenant_id, limit=None)  # newest first, unpaged
         archive.write_jsonl("audit_events.jsonl", [{k: v for k, v in asdict(e).items() if k != "tenant_id"} for e in reversed(events)])
     except BaseException:
@@ -86,6 +90,7 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
                 "tenant_plugins": len(plugins),
                 "config_versions": len(versions),
                 "responses": sum(written.values()),
+                **counts,
                 "audit_events": len(events),
             },
             "responses_by_version": written,
@@ -110,3 +115,32 @@ def _question_codes(session: Session, version: ConfigVersion) -> list[str]:
         return [q.code for q in config_of(session, version).indicator_set.questions]
     except ConfigError:
         return []
+
+
+def _export_cases_and_alerts(session: Session, tenant_id: int, archive: ExportArchive) -> dict[str, int]:
+    """cases.jsonl (each case with its event log, in the shape ``POST /cases`` and
+    ``POST /case-events`` take back), alerts.jsonl, webhook_endpoints.json (never a
+    secret) and webhook_deliveries.jsonl (each delivery with its attempts); the counts."""
+    repo = CaseRepository(session)
+    cases, n_events = [], 0
+    for case in repo.list_page(tenant_id, limit=None, offset=0):
+        events = [{"event_id": e.event_id, "type": e.type, "at": e.at, "attributes": e.attributes} for e in repo.events(tenant_id, case.id)]
+        n_events += len(events)
+        record = {k: v for k, v in asdict(case).items() if k not in ("id", "next_check_at")}
+        cases.append({**record, "events": events})
+    archive.write_jsonl("cases.jsonl", cases)
+    alerts = [asdict(a) for a in reversed(AlertRepository(session).list_page(tenant_id, limit=None))]
+    archive.write_jsonl("alerts.jsonl", alerts)
+    webhooks = WebhookRepository(session)
+    endpoints = webhooks.list(tenant_id)
+    archive.write_json("webhook_endpoints.json", [asdict(e) for e in endpoints], rows=len(endpoints))
+    deliveries = [asdict(d) for e in endpoints for d in reversed(webhooks.deliveries_page(tenant_id, e.id, limit=None))]
+    archive.write_jsonl("webhook_deliveries.jsonl", deliveries)
+    return {
+        "cases": len(cases),
+        "case_events": n_events,
+        "alerts": len(alerts),
+        "webhook_endpoints": len(endpoints),
+        "webhook_deliveries": len(deliveries),
+        "webhook_attempts": sum(len(d["log"]) for d in deliveries),
+    }

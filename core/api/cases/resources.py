@@ -1,0 +1,84 @@
+"""Cases and their events: bulk JSON ingest (all or nothing, idempotent, any order), reading.
+
+Both ingest endpoints carry ``@idempotent`` and ``@ingest_limited`` like the responses'
+ones; a batch is checked whole by its record kind (core.ingest) and refused with every
+problem by row and field. Alerts the touched cases raise are stored in the same
+transaction.
+"""
+
+from dataclasses import asdict
+
+from flask.views import MethodView
+
+from core.api.auth import principal, tenant_required
+from core.api.blueprint import Blueprint
+from core.api.cases.schemas import (
+    CASE_ID_PATH,
+    CaseIngestResultSchema,
+    CaseIngestSchema,
+    CaseSchema,
+    CaseWithEventsSchema,
+    EventIngestSchema,
+)
+from core.api.context import db, state
+from core.api.idempotent import idempotent
+from core.api.ratelimit import ingest_limited
+from core.db.repositories import CaseRepository
+from core.operations import cases
+from core.roles import INTEGRATOR
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases and their event logs, from which commitments' clocks and alerts are computed.")
+
+
+def _case(case) -> dict:
+    body = asdict(case)
+    body.pop("id")
+    return body
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.errors(401, 403, 409, 413, 422)
+    @ingest_limited
+    @tenant_required(role=INTEGRATOR)
+    @blp.arguments(CaseIngestSchema)
+    @idempotent
+    @blp.response(201, CaseIngestResultSchema)
+    def post(self, body):
+        """Store up to 10,000 cases; each replaces the stored record of its case_id, so sending a batch again changes nothing. Every problem is reported by row and field and nothing is stored unless all are valid."""
+        return cases.ingest_cases(db(), principal().tenant_id, body["cases"], state().settings["MAX_BATCH"])
+
+    @blp.errors(401, 422)
+    @tenant_required
+    @blp.response(200, CaseSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """Stored cases, oldest first; any role."""
+        repo = CaseRepository(db())
+        tenant_id = principal().tenant_id
+        pagination_parameters.item_count = repo.count(tenant_id)
+        return [_case(c) for c in repo.list_page(tenant_id, pagination_parameters.page_size, pagination_parameters.first_item)]
+
+
+@blp.route("/case-events")
+class CaseEvents(MethodView):
+    @blp.errors(401, 403, 409, 413, 422)
+    @ingest_limited
+    @tenant_required(role=INTEGRATOR)
+    @blp.arguments(EventIngestSchema)
+    @idempotent
+    @blp.response(201, CaseIngestResultSchema)
+    def post(self, body):
+        """Store up to 10,000 case events, in any order; an event under a stored key (event_id, or type@at) replaces it. All or nothing; the cases they touch are evaluated in the same transaction."""
+        return cases.ingest_events(db(), principal().tenant_id, body["events"], state().settings["MAX_BATCH"])
+
+
+@blp.route(f"/cases/{CASE_ID_PATH}")
+class CaseById(MethodView):
+    @blp.errors(401, 404)
+    @tenant_required
+    @blp.response(200, CaseWithEventsSchema)
+    def get(self, case_id):
+        """One case with its event log; any role."""
+        case, events = cases.get_case(db(), principal().tenant_id, case_id)
+        return {**_case(case), "events": [asdict(e) for e in events]}

@@ -1,0 +1,70 @@
+from marshmallow import Schema, fields, validate
+
+from core.api.responses.schemas import ItemList
+from core.batch.limits import MAX_BATCH, MAX_ID_LENGTH
+
+ATTRIBUTES = "Name → text, number or boolean (not lists or objects); kept with their JSON types, for conditions over the case or event."
+
+
+class CaseItemSchema(Schema):
+    """One case (documentation of the item shape; validated in bulk by core.ingest)."""
+
+    case_id = fields.String(required=True, metadata={"description": "Your id for the case; unique per tenant. Sending it again replaces the stored record."})
+    case_type = fields.String(metadata={"description": "A code (letters, digits, _ . : -), e.g. dine_in."})
+    customer_id = fields.String()
+    touchpoint = fields.String()
+    opened_at = fields.DateTime(metadata={"description": "ISO 8601; naive times are UTC."})
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
+
+
+class EventItemSchema(Schema):
+    """One case event (documentation of the item shape; validated in bulk by core.ingest)."""
+
+    case_id = fields.String(required=True, metadata={"description": "The case; an unknown one is created with only its id."})
+    type = fields.String(required=True, metadata={"description": "A code (letters, digits, _ . : -), e.g. ordered, dish_served, complained."})
+    at = fields.DateTime(required=True, metadata={"description": "When it happened (ISO 8601; naive times are UTC); events may arrive in any order."})
+    event_id = fields.String(metadata={"description": "Your id for the event within its case; default `type@at`. Sending it again replaces the stored event (a correction)."})
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
+
+
+class CaseIngestSchema(Schema):
+    cases = ItemList(fields.Nested(CaseItemSchema), required=True, validate=validate.Length(min=1), metadata={"description": f"Up to {MAX_BATCH:,} cases (setting CSM_MAX_BATCH)."})
+
+
+class EventIngestSchema(Schema):
+    events = ItemList(fields.Nested(EventItemSchema), required=True, validate=validate.Length(min=1), metadata={"description": f"Up to {MAX_BATCH:,} events (setting CSM_MAX_BATCH)."})
+
+
+class CaseIngestResultSchema(Schema):
+    accepted = fields.Integer(metadata={"description": "Records in the batch."})
+    created = fields.Integer()
+    updated = fields.Integer(metadata={"description": "Stored records that the batch changed (corrections)."})
+    unchanged = fields.Integer(metadata={"description": "Records identical to the stored ones (e.g. a batch sent again)."})
+    alerts_raised = fields.Integer(metadata={"description": "Alerts the touched cases raised in the same transaction."})
+
+
+class StoredEventSchema(Schema):
+    event_id = fields.String()
+    type = fields.String()
+    at = fields.DateTime()
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
+    updated_at = fields.DateTime()
+
+
+class CaseSchema(Schema):
+    case_id = fields.String()
+    case_type = fields.String(allow_none=True)
+    customer_id = fields.String(allow_none=True)
+    touchpoint = fields.String(allow_none=True)
+    opened_at = fields.DateTime(allow_none=True)
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    next_check_at = fields.DateTime(allow_none=True, metadata={"description": "When the sweep looks at the case again without a new event (a step falls due); null: not before the next event."})
+
+
+class CaseWithEventsSchema(CaseSchema):
+    events = fields.List(fields.Nested(StoredEventSchema), metadata={"description": "The case's log, oldest first."})
+
+
+CASE_ID_PATH = f"<string(maxlength={MAX_ID_LENGTH}):case_id>"
