@@ -114,7 +114,7 @@ def test_attributes_are_typed_and_every_problem_named_by_row_and_column():
         (-1, "colour", "unknown column (the columns are customer_id and the attributes: contribution, compliance, capability, region)"),
         (0, "contribution", "must be a number"),
         (1, "contribution", "must be at most 100"),
-        (1, "customer_id", "customer 'a' appears twice (first at row 0)"),
+        (1, "customer_id", "customer 'a' appears more than once"),
         (2, "compliance", "required"),
         (2, "customer_id", "required"),
         (2, "region", "'city' is not one of urban, rural"),

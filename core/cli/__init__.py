@@ -1,6 +1,6 @@
 """The ``csm`` command: validate and score offline, manage the stored side, serve the API.
 
-One module per group of commands: ``offline`` (validate, score), ``data`` (upload-config,
+One module per group of commands: ``offline`` (validate, score), ``grading`` (grade), ``data`` (upload-config,
 import-responses, report), ``tenants`` (init-db, create-app-role, create-tenant, export,
 delete-tenant, seed-demo) and ``serve``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from core import __version__
-from core.cli import data, offline, serve, tenants
+from core.cli import data, grading, offline, serve, tenants
 from core.cli.common import EXIT_BAD_INPUT, Context
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
@@ -30,6 +30,7 @@ def main(click_ctx, database_url):
 for command in (
     offline.validate,
     offline.score_cmd,
+    grading.grade_cmd,
     data.upload_config,
     data.import_responses,
     data.report,

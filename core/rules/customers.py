@@ -18,7 +18,6 @@ evaluation period (``reevaluate``: monthly, bimonthly or quarterly).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,14 +27,13 @@ import numpy as np
 import pandas as pd
 
 from core.batch.errors import RowError, errors_at
-from core.rules.errors import EvaluationError
+from core.batch.limits import MAX_ID_LENGTH as MAX_ID
 from core.rules.expression import Expression
 from core.rules.types import BOOL, DOUBLE, INT, STRING, CelType, record
 
 ATTRIBUTE_TYPES: Mapping[str, CelType] = {"number": DOUBLE, "integer": INT, "string": STRING, "boolean": BOOL}
 REEVALUATE = ("monthly", "bimonthly", "quarterly")
 ID = "customer_id"
-MAX_ID = 200
 _TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 
 
@@ -168,8 +166,7 @@ def _ids(frame: pd.DataFrame, errors: list[RowError]) -> pd.Series:
     long = ~blank & ~bad & (s.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy() > MAX_ID)
     errors += errors_at(long, ID, f"at most {MAX_ID} characters")
     dupes = (s.duplicated(keep="first") & ~pd.Series(blank)).to_numpy(dtype=bool)
-    first = {v: i for i, v in reversed(list(enumerate(s)))}
-    errors += errors_at(dupes, ID, lambda r: f"customer {s[r]!r} appears twice (first at row {first[s[r]]})")
+    errors += errors_at(dupes, ID, lambda r: f"customer {s[r]!r} appears more than once")
     return s
 
 
@@ -301,7 +298,3 @@ def period_label(reevaluate: str, text: str | None = None, today: date | None = 
     if reevaluate == "bimonthly" and int(m.group(2)) % 2 == 0:
         raise ValueError(f"{text!r}: bimonthly periods start in an odd month (2026-01, 2026-03, ...)")
     return text
-
-
-def finite(value: float) -> bool:
-    return isinstance(value, float) and math.isfinite(value)

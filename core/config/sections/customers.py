@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from core.batch.limits import MAX_ATTRIBUTES
 from core.config.errors import ConfigIssue
 from core.config.schema import Code, Number, Strict, text_field
 from core.config.sections.base import Section, SectionContext, raise_if
@@ -30,7 +31,6 @@ from core.rules.customers import ATTRIBUTE_TYPES, ID, REEVALUATE, Attribute, Ban
 from core.rules.syntax import KEYWORDS, RESERVED
 from core.rules.types import BOOL, DOUBLE, INT
 
-MAX_ATTRIBUTES = 200
 MAX_GRADES = 100
 
 
