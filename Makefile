@@ -31,6 +31,7 @@ test: install
 bench: install
 	$(PY) bench/score.py
 	$(PY) bench/ingest.py
+	$(PY) bench/rules.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
