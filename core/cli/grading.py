@@ -22,7 +22,7 @@ FORMATS = click.Choice(["json", "table"])
 @click.command("grade", short_help="Grade a CSV of customers offline (no database).")
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The configuration (YAML) with a customers section.")
 @click.option("--customers", "customers_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The customers (CSV): customer_id and one column per attribute.")
-@click.option("--period", default=None, help="The evaluation period: 2026-03 (monthly, bimonthly), 2026-Q1 (quarterly). Default: the current one.")
+@click.option("--period", default=None, show_default="the current period", help="The evaluation period: 2026-03 (monthly, bimonthly), 2026-Q1 (quarterly).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="json: customers by id with grade, score and services, and counts per grade.")
 @click.pass_obj
 def grade_cmd(ctx: Context, config_path: Path, customers_path: Path, period: str | None, fmt: str):

@@ -129,7 +129,7 @@ class Expression:
 
         ``batch`` is either a sequence of activations, or a mapping of variable → its
         values for every record: a DataFrame for a record variable (a column per field;
-        missing values are null), or a sequence. Without ``errors``, the first record that
+        a missing value is an absent field, so has() is false), or a sequence. Without ``errors``, the first record that
         fails raises EvaluationError with its ``index``; with a dict, failures are
         recorded there (index → message) and their slot holds None (NaN for doubles).
         """
