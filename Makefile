@@ -44,6 +44,7 @@ bench: install
 	$(PY) bench/stored.py --sizes 100000
 	$(PY) bench/load.py --seconds 30
 	$(PY) bench/json_body.py
+	$(PY) bench/rules.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -166,7 +166,7 @@ def test_version_must_be_one():
         ("a: [1,\n", "t.yaml:2: (document): invalid YAML: while parsing a flow node did not find expected node content"),
         ("[" * 60 + "]" * 60, "t.yaml:1: (document): nesting deeper than 50 levels"),
         ("", "t.yaml:1: (document): document is empty"),
-        ("- 1\n", "t.yaml:1: (document): a configuration document must be a mapping with version, scales, indicator_set, analysis, calendars and commitments"),
+        ("- 1\n", "t.yaml:1: (document): a configuration document must be a mapping with version, scales, indicator_set, customers, services, analysis, calendars and commitments"),
     ],
 )
 def test_hostile_and_broken_yaml_is_refused_precisely(text, expected):

@@ -42,7 +42,7 @@ def registry():
 
 def test_hook_csm_register_config_sections_the_cores_sections_come_from_its_own_plugin(registry):
     core_only = registry.for_plugins([])
-    assert core_only.config_sections.names() == ["scales", "indicator_set", "analysis", "calendars", "commitments"]
+    assert core_only.config_sections.names() == ["scales", "indicator_set", "customers", "services", "analysis", "calendars", "commitments"]
     assert [(reg.plugin, reg.item) for reg in core_only.registered_sections] == [("core", s) for s in CORE_SECTIONS]
 
 
@@ -50,9 +50,9 @@ def test_hook_csm_register_config_sections_a_plugins_section_is_read_for_the_ten
     config = read(registry, WITH_TARGET, enabled=["targets"])
     assert config.section("targets") == (Target(question="q2", minimum=80.0),)
     assert config.summary()["targets"] == 1
-    assert registry.for_plugins(["targets"]).config_sections.names() == ["scales", "indicator_set", "analysis", "calendars", "commitments", "targets"]
+    assert registry.for_plugins(["targets"]).config_sections.names() == ["scales", "indicator_set", "customers", "services", "analysis", "calendars", "commitments", "targets"]
     # a tenant without the plugin: the section is unknown, and the message lists what is known
-    assert problems(registry, WITH_TARGET) == ["t.yaml:10: targets: unknown section (a document has: version, industry, source, scales, indicator_set, analysis, calendars, commitments)"]
+    assert problems(registry, WITH_TARGET) == ["t.yaml:10: targets: unknown section (a document has: version, industry, source, scales, indicator_set, customers, services, analysis, calendars, commitments)"]
     # a document without the section means what it always meant
     assert read(registry, SMALL, enabled=["targets"]).document == read(registry, SMALL).document
 
@@ -73,8 +73,8 @@ def test_hook_csm_register_config_sections_two_plugins_registering_one_name_fail
 
 
 def test_hook_csm_register_config_sections_a_section_needing_an_unregistered_one_fails_at_start_up():
-    orphan = Section(name="orphan", field=TARGETS.field, build=TARGETS.build, requires=("customers",))
-    with pytest.raises(PluginLoadError, match="configuration section 'orphan' requires 'customers', which is not registered"):
+    orphan = Section(name="orphan", field=TARGETS.field, build=TARGETS.build, requires=("kpis",))
+    with pytest.raises(PluginLoadError, match="configuration section 'orphan' requires 'kpis', which is not registered"):
         registry_with(plugin("orphans", csm_register_config_sections=[orphan]))
 
 

@@ -40,7 +40,7 @@ def test_a_registered_section_is_checked_built_stored_and_rebuilt():
 
 
 def test_sections_are_built_after_what_they_require():
-    assert [s.name for s in WITH_TARGETS.sections] == ["scales", "indicator_set", "targets", "analysis", "calendars", "commitments"]
+    assert [s.name for s in WITH_TARGETS.sections] == ["scales", "indicator_set", "targets", "customers", "services", "analysis", "calendars", "commitments"]
 
 
 def test_a_section_problem_names_its_line_and_path():
@@ -65,7 +65,7 @@ def test_a_document_without_the_new_section_means_what_it_meant():
 
 
 def test_unknown_sections_stay_errors_and_list_the_known_ones():
-    assert problems(SMALL + "targets: []\n") == ["t.yaml:9: targets: unknown section (a document has: version, industry, source, scales, indicator_set, analysis, calendars, commitments)"]
+    assert problems(SMALL + "targets: []\n") == ["t.yaml:9: targets: unknown section (a document has: version, industry, source, scales, indicator_set, customers, services, analysis, calendars, commitments)"]
 
 
 def test_the_registry_refuses_duplicates_missing_prerequisites_and_cycles():

@@ -109,10 +109,10 @@ def test_many_records_from_a_frame_with_errors_collected():
     expr = compile_expression(SOURCE_SCORE, VARS, returns=T.DOUBLE)
     errors: dict[int, str] = {}
     values = expr.evaluate_many({"customer": frame}, errors=errors)
-    # row 1: 30 + 15 + 8 = 53; row 2 has no contribution (null): an error, NaN in its slot
+    # row 1: 30 + 15 + 8 = 53; row 2 has no contribution (absent): an error, NaN in its slot
     assert values.dtype == np.float64
     assert values[:2].tolist() == pytest.approx([83.0, 53.0])
-    assert np.isnan(values[2]) and list(errors) == [2] and "null" in errors[2]
+    assert np.isnan(values[2]) and errors == {2: "no such key: 'contribution'"}
     with pytest.raises(EvaluationError) as info:
         expr.evaluate_many({"customer": frame})
     assert info.value.index == 2
@@ -165,3 +165,66 @@ def test_plugin_functions_reach_section_expressions():
     assert config.section("alerts")[0].evaluate({"score": 5.0}) is True  # 6 hours > 5
     with pytest.raises(ConfigError, match="unknown function 'hours_between'"):
         load_config(SMALL + "alerts:\n  - {when: 'hours_between(timestamp(\"2026-01-01T00:00:00Z\"), timestamp(\"2026-01-01T06:00:00Z\")) > score'}\n", "t.yaml", sections=SectionRegistry((*CORE_SECTIONS, ALERTS)))
+
+
+# --- the column path gives what the runtime gives, row by row --------------------------
+
+EDGE = pd.DataFrame(
+    {
+        "contribution": [90.0, -0.0, None, 1e308, float("inf"), 0.5],
+        "compliance": [80.0, 0.0, 1.0, 1e308, 1.0, None],
+        "capability": [70.0, 2.0, 3.0, -1e308, float("-inf"), 0.25],
+        "visits": [3, 9223372036854775807, 0, -9223372036854775807, 2**53 + 1, 7],
+        "region": ["north", "", None, "south", "n\u00e9", "north"],
+        "tags": [["vip"], [], None, ["a", "vip"], ["x"], ["vip", "vip"]],
+    }
+)
+COLUMN_EXPRESSIONS = [
+    SOURCE_SCORE,
+    "customer.contribution / customer.compliance",
+    "customer.visits + 1 > 3",
+    "customer.visits * 2 == customer.visits + customer.visits",
+    "-customer.visits < 0",
+    "customer.visits > customer.contribution",
+    "double(customer.visits) >= 3.0",
+    "int(customer.capability) == 70",
+    'customer.region == "north" || customer.visits == 0',
+    'has(customer.region) && customer.region != "north"',
+    'customer.region in ["north", "south"]',
+    '"vip" in customer.tags && customer.contribution > 1.0',
+    "customer.contribution > 50.0 ? customer.compliance : customer.capability",
+    'customer.region + "!" == "north!"',
+    '!(customer.region < "s")',
+    "customer.compliance >= 80.0 && customer.capability >= 70.0",
+]
+
+
+@pytest.mark.parametrize("text", COLUMN_EXPRESSIONS)
+def test_the_column_path_matches_the_runtime_row_by_row(text):
+    expr = compile_expression(text, VARS)
+    assert expr._columns is not None  # this expression is evaluated on columns
+    errors: dict[int, str] = {}
+    values = expr.evaluate_many({"customer": EDGE}, errors=errors)
+    rows = EDGE.astype(object).to_dict("records")
+    for i, row in enumerate(rows):
+        record = {k: v for k, v in row.items() if not (v is None or (isinstance(v, float) and np.isnan(v)))}
+        try:
+            expected = expr.evaluate({"customer": record})
+        except EvaluationError as exc:
+            assert errors.get(i) == exc.message, (i, text)
+            continue
+        assert i not in errors, (i, text, errors.get(i))
+        got = values[i]
+        if isinstance(expected, float) and np.isnan(expected):
+            assert np.isnan(got)
+        else:
+            assert got == expected and type(got.item() if hasattr(got, "item") else got) is type(expected), (i, text, got, expected)
+
+
+def test_lists_a_comprehension_reads_are_capped():
+    from core.rules.expression import MAX_ITEMS
+
+    expr = compile_expression("customer.tags.exists(t, t == 'vip')", VARS)
+    assert expr.evaluate({"customer": {"tags": ["x"] * MAX_ITEMS + ["vip"][:0]}}) is False
+    with pytest.raises(EvaluationError, match=f"customer.tags has {MAX_ITEMS + 1} items; a comprehension runs over at most {MAX_ITEMS}"):
+        expr.evaluate({"customer": {"tags": ["x"] * (MAX_ITEMS + 1)}})

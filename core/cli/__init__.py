@@ -1,8 +1,9 @@
 """The ``csm`` command: validate and score offline, manage the stored side, serve the API.
 
-One module per group of commands: ``offline`` (validate, score), ``cases`` (cases
-evaluate), ``data`` (upload-config, import-responses, report), ``tenants`` (init-db,
-create-app-role, create-tenant, export, delete-tenant, seed-demo), ``serve`` and ``worker``. Settings are checked when any command starts;
+One module per group of commands: ``offline`` (validate, score), ``grading`` (grade),
+``cases`` (cases evaluate), ``data`` (upload-config, import-responses, report), ``tenants``
+(init-db, create-app-role, create-tenant, export, delete-tenant, seed-demo), ``serve`` and
+``worker``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
 setting, file, line or field; success exits 0.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import click
 
 from core import __version__
-from core.cli import cases, data, offline, serve, tenants, worker
+from core.cli import cases, data, grading, offline, serve, tenants, worker
 from core.cli.common import EXIT_BAD_INPUT, Context
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
@@ -32,6 +33,7 @@ for command in (
     offline.validate,
     offline.score_cmd,
     cases.cases,
+    grading.grade_cmd,
     data.upload_config,
     data.import_responses,
     data.report,

@@ -32,6 +32,10 @@ def validate(ctx: Context, config: Path):
     click.echo(f"{config}: valid")
     click.echo(f"  indicator set {s['indicator_set']} ({s['name'] or 'unnamed'}): {s['groups']} groups, {s['questions']} questions ({s['scored_questions']} scored)")
     click.echo(f"  scales: {', '.join(s['scales'])}" + (f"; template {s['template']} from {s['industry']}" if s["template"] else ""))
+    if "customer_attributes" in s:
+        click.echo(f"  customers: {s['customer_attributes']} attributes; grades {', '.join(s['grades']) or 'none'}")
+    if "services" in s:
+        click.echo(f"  services: {s['services']} in {s['service_categories']} categories")
 
 
 @click.command("score", short_help="Score a CSV of responses offline (no database).")

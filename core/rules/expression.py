@@ -21,12 +21,14 @@ import numpy as np
 import pandas as pd
 
 from core.model import ExpressionFunction
-from core.rules.checker import Checker
+from core.rules.checker import MACROS, Checker
 from core.rules.errors import EvaluationError, ExpressionError
 from core.rules.syntax import parse, walk
 from core.rules.types import CelType, TypeDecl, as_type, assignable
+from core.rules.vector import Columns, plan
 
 MAX_LENGTH = 2000  # characters: far beyond a real rule, small enough to keep every check cheap
+MAX_ITEMS = 1000  # items of a list (or map) an expression with a comprehension may read
 
 _PYTHON = {  # what a result of each kind is in Python, for results typed dyn at compile time
     "bool": (bool,),
@@ -85,8 +87,10 @@ class Expression:
     reads: frozenset[str]
     functions: frozenset[str]
     returns: tuple[CelType, ...] = ()
+    iterates: bool = False  # has a comprehension: the lists it reads are capped at MAX_ITEMS
     _program: Any = field(default=None, repr=False)
     _callables: Mapping[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    _columns: Callable[[Columns], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """The value on one record: ``activation`` maps each variable the expression reads
@@ -98,7 +102,18 @@ class Expression:
             raise EvaluationError(f"variable {exc.args[0]!r} is not given") from None
         return self._run(variables)
 
+    def _vector(self, batch: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+        missing = self.reads.difference(batch)
+        if missing:
+            raise EvaluationError(f"variable {sorted(missing)[0]!r} is not given")
+        lengths = {len(batch[name]) for name in self.reads}
+        if len(lengths) != 1:
+            return None  # let _rows name the mismatch
+        return self._columns(Columns(batch, lengths.pop()))
+
     def _run(self, variables: dict[str, Any]) -> Any:
+        if self.iterates:
+            _check_sizes(variables)
         try:
             context = cel.Context(variables, self._callables) if self._callables else variables
             value = self._program.execute(context)
@@ -114,15 +129,25 @@ class Expression:
 
         ``batch`` is either a sequence of activations, or a mapping of variable → its
         values for every record: a DataFrame for a record variable (a column per field;
-        missing values are null), or a sequence. Without ``errors``, the first record that
+        a missing value is an absent field, so has() is false), or a sequence. Without ``errors``, the first record that
         fails raises EvaluationError with its ``index``; with a dict, failures are
         recorded there (index → message) and their slot holds None (NaN for doubles).
         """
-        rows = _rows(batch, self.reads)
         kind = self.type.kind if not self.type.is_dyn else (self.returns[0].kind if len(self.returns) == 1 else "dyn")
-        out = np.empty(len(rows), dtype=object)
+        vector = self._vector(batch) if isinstance(batch, Mapping) and self._columns is not None else None
+        if vector is not None:
+            values, unsure = vector
+            if not unsure.any():
+                return values
+            out = values.astype(object)
+            indexes = np.flatnonzero(unsure)
+            rows = _rows({name: _take(batch[name], indexes) for name in self.reads}, self.reads)
+        else:
+            rows = _rows(batch, self.reads)
+            out = np.empty(len(rows), dtype=object)
+            indexes = range(len(rows))
         failed = False
-        for i, variables in enumerate(rows):
+        for i, variables in zip(indexes, rows):
             try:
                 out[i] = self._run(variables)
             except EvaluationError as exc:
@@ -137,6 +162,31 @@ class Expression:
         if dtype is np.bool_ and not failed:
             return out.astype(np.bool_)
         return out
+
+
+def _check_sizes(variables: Mapping[str, Any]) -> None:
+    """EvaluationError when a list or map the expression reads has over MAX_ITEMS items."""
+    stack = list(variables.items())
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, (list, tuple, dict)):
+            if len(value) > MAX_ITEMS:
+                raise EvaluationError(f"{name} has {len(value)} items; a comprehension runs over at most {MAX_ITEMS}")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((f"{name}.{k}" if isinstance(value, dict) else f"{name}[{k}]", v) for k, v in items if isinstance(v, (list, tuple, dict)))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _take(values: Any, indexes: np.ndarray) -> Any:
+    if isinstance(values, (pd.DataFrame, pd.Series)):
+        return values.iloc[indexes]
+    if isinstance(values, np.ndarray):
+        return values[indexes]
+    values = list(values)
+    return [values[i] for i in indexes]
 
 
 def _is_one_of(value: Any, types: tuple[CelType, ...]) -> bool:
@@ -171,8 +221,9 @@ def _rows(batch: Mapping[str, Any] | Sequence[Mapping[str, Any]], reads: frozens
         if name not in batch:
             raise EvaluationError(f"variable {name!r} is not given")
         values = batch[name]
-        if isinstance(values, pd.DataFrame):
-            values = values.astype(object).where(values.notna(), None).to_dict("records")
+        if isinstance(values, pd.DataFrame):  # a missing value is an absent field: has() is false
+            records = values.astype(object).to_dict("records")
+            values = [{k: v for k, v in r.items() if not _missing(v)} for r in records]
         else:
             values = list(values)
         if length is not None and len(values) != length:
@@ -218,12 +269,16 @@ def compile_expression(
             raise ExpressionError(f"invalid regular expression: {_runtime_message(exc)}", node.pos + 1) from None
     reads = frozenset(n.value for n in walk(tree) if n.kind == "ident" and n.value in declared)
     called = frozenset(n.value for n in walk(tree) if n.kind in ("call", "method") and n.value in fns)
+    record_vars = frozenset(name for name, t in declared.items() if t.kind == "record")
+    columns = None if called else plan(tree, lambda node: checker.types[id(node)], record_vars)
     return Expression(
         text=text,
         type=result,
         reads=reads,
         functions=called,
         returns=wanted,
+        iterates=any(n.kind == "method" and n.value in MACROS for n in walk(tree)),
         _program=program,
         _callables={name: _guarded(fns[name]) for name in called},
+        _columns=columns,
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from core.rules.errors import ExpressionError
 
-MAX_DEPTH = 48  # the tree's height: deeper than any real condition, far below the runtime's stack
+MAX_DEPTH = 100  # the tree's height: deeper than any real condition, far below the runtime's stack
 MAX_NODES = 1000
 
 RESERVED = frozenset(
@@ -48,7 +48,7 @@ class Node:
     value: object = None
     args: tuple["Node", ...] = ()
     height: int = field(default=1, compare=False)
-    text: str | None = field(default=None, compare=False)  # a string literal as written
+    text: str | None = field(default=None, compare=False)  # a literal as written
     start: int = field(default=0, compare=False)  # where the node's text begins
 
 
@@ -111,6 +111,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.nodes = 0
+        self.depth = 0  # how deep the descent is: refused before Python's own stack is at risk
 
     # --- helpers ------------------------------------------------------------------------
     @property
@@ -154,7 +155,19 @@ class _Parser:
             self.fail("expected an operator or the end of the expression")
         return tree
 
+    def descend(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionSyntaxError(f"an expression nests at most {MAX_DEPTH} levels deep", self.tok.pos + 1)
+
     def expr(self) -> Node:
+        self.descend()
+        try:
+            return self.conditional()
+        finally:
+            self.depth -= 1
+
+    def conditional(self) -> Node:
         cond = self.binary(1)
         if self.at("?"):
             pos = self.advance().pos
@@ -178,9 +191,13 @@ class _Parser:
     def unary(self) -> Node:
         if self.at("!") or self.at("-"):
             tok = self.advance()
-            operand = self.unary()
+            self.descend()
+            try:
+                operand = self.unary()
+            finally:
+                self.depth -= 1
             if tok.text == "-" and operand.kind == "lit" and operand.value in ("int", "double"):
-                return self.node("lit", tok.pos, operand.value, ())
+                return self.node("lit", tok.pos, operand.value, (), text="-" + operand.text)
             return self.node("unary", tok.pos, tok.text, (operand,))
         return self.member()
 
@@ -229,7 +246,7 @@ class _Parser:
             self.advance()
             if float(tok.text) == float("inf"):
                 self.fail("a number too large for a double", tok)
-            return self.node("lit", tok.pos, "double")
+            return self.node("lit", tok.pos, "double", text=tok.text)
         if tok.kind == "string":
             self.advance()
             kind = "bytes" if tok.text[:2].lower() in ("b'", 'b"', "br", "rb") else "string"
@@ -237,7 +254,7 @@ class _Parser:
         if tok.kind == "ident":
             self.advance()
             if tok.text in ("true", "false"):
-                return self.node("lit", tok.pos, "bool")
+                return self.node("lit", tok.pos, "bool", text=tok.text)
             if tok.text == "null":
                 return self.node("lit", tok.pos, "null")
             if tok.text in RESERVED or tok.text == "in":
@@ -291,7 +308,7 @@ class _Parser:
         limit = UINT64 if unsigned else (INT64[1] + (1 if negated else 0))
         if value > limit:
             self.fail(f"integer literal out of range ({'0..2^64-1' if unsigned else '-2^63..2^63-1'})", tok)
-        return self.node("lit", tok.pos, "uint" if unsigned else "int")
+        return self.node("lit", tok.pos, "uint" if unsigned else "int", text=text)
 
 
 def parse(text: str) -> Node:
