@@ -112,6 +112,10 @@ RULES = {
     "create_config_version": ("not a valid configuration", _always),
     "ingest_responses": ("question code", _always),
     "ingest_responses_csv": ("empty", _always),
+    "ingest_cases": ("refused row", _always),
+    "ingest_case_events": ("refused row", _always),
+    "list_alerts": ("`from`", _always),
+    "create_webhook": ("public address", _always),
 }
 
 

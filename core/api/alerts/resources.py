@@ -52,8 +52,11 @@ class Alerts(MethodView):
     @blp.arguments(AlertQuerySchema, location="query")
     @blp.response(200, AlertSchema(many=True))
     @blp.paginate()
+    @blp.doc(operationId="list_alerts")
     def get(self, query, pagination_parameters):
-        """Alerts, newest raised first; any role. `from`/`to` bound `raised_at`."""
+        """Alerts, newest raised first; any role. `from`/`to` bound `raised_at`.
+
+        422 when `from` is not before `to`, naming the parameter."""
         f = AlertFilter(query.get("kind"), query.get("start"), query.get("end"), query.get("acknowledged"), query.get("case_id"))
         found, pagination_parameters.item_count = alerts.list_alerts(db(), principal().tenant_id, f, pagination_parameters.page_size, pagination_parameters.first_item)
         return [asdict(a) for a in found]
@@ -64,6 +67,7 @@ class AlertById(MethodView):
     @blp.errors(401, 404)
     @tenant_required
     @blp.response(200, AlertSchema)
+    @blp.doc(operationId="get_alert")
     def get(self, alert_id):
         """One alert; any role."""
         return asdict(alerts.get_alert(db(), principal().tenant_id, alert_id))
@@ -74,6 +78,7 @@ class AlertAcknowledge(MethodView):
     @blp.errors(401, 403, 404)
     @tenant_required(role=INTEGRATOR)
     @blp.response(200, AlertSchema)
+    @blp.doc(operationId="acknowledge_alert")
     def post(self, alert_id):
         """Acknowledge an alert (audited); again, it keeps the first acknowledgement."""
         return asdict(alerts.acknowledge(db(), principal().tenant_id, alert_id, Actor.key(principal().key_id)))

@@ -8,6 +8,7 @@ transaction.
 
 from dataclasses import asdict
 
+from flask import url_for
 from flask.views import MethodView
 
 from core.api.auth import principal, tenant_required
@@ -39,19 +40,24 @@ def _case(case) -> dict:
 @blp.route("/cases")
 class Cases(MethodView):
     @blp.errors(401, 403, 409, 413, 422)
+    @blp.location(lambda body: url_for("cases.Cases"))  # the stored cases
     @ingest_limited
     @tenant_required(role=INTEGRATOR)
     @blp.arguments(CaseIngestSchema)
     @idempotent
     @blp.response(201, CaseIngestResultSchema)
+    @blp.doc(operationId="ingest_cases")
     def post(self, body):
-        """Store up to 10,000 cases; each replaces the stored record of its case_id, so sending a batch again changes nothing. Every problem is reported by row and field and nothing is stored unless all are valid."""
+        """Store up to 10,000 cases; each replaces the stored record of its case_id, so sending a batch again changes nothing. Every problem is reported by row and field and nothing is stored unless all are valid.
+
+        422 lists every refused row and field (an empty `case_id`, say)."""
         return cases.ingest_cases(db(), principal().tenant_id, body["cases"], state().settings["MAX_BATCH"])
 
     @blp.errors(401, 422)
     @tenant_required
     @blp.response(200, CaseSchema(many=True))
     @blp.paginate()
+    @blp.doc(operationId="list_cases")
     def get(self, pagination_parameters):
         """Stored cases, oldest first; any role."""
         repo = CaseRepository(db())
@@ -63,13 +69,17 @@ class Cases(MethodView):
 @blp.route("/case-events")
 class CaseEvents(MethodView):
     @blp.errors(401, 403, 409, 413, 422)
+    @blp.location(lambda body: url_for("cases.Cases"))  # the stored cases
     @ingest_limited
     @tenant_required(role=INTEGRATOR)
     @blp.arguments(EventIngestSchema)
     @idempotent
     @blp.response(201, CaseIngestResultSchema)
+    @blp.doc(operationId="ingest_case_events")
     def post(self, body):
-        """Store up to 10,000 case events, in any order; an event under a stored key (event_id, or type@at) replaces it. All or nothing; the cases they touch are evaluated in the same transaction."""
+        """Store up to 10,000 case events, in any order; an event under a stored key (event_id, or type@at) replaces it. All or nothing; the cases they touch are evaluated in the same transaction.
+
+        422 lists every refused row and field (an empty `case_id`, say)."""
         return cases.ingest_events(db(), principal().tenant_id, body["events"], state().settings["MAX_BATCH"])
 
 
@@ -78,6 +88,7 @@ class CaseById(MethodView):
     @blp.errors(401, 404)
     @tenant_required
     @blp.response(200, CaseWithEventsSchema)
+    @blp.doc(operationId="get_case")
     def get(self, case_id):
         """One case with its event log; any role."""
         case, events = cases.get_case(db(), principal().tenant_id, case_id)

@@ -9,6 +9,7 @@ shown once, when the endpoint is made and when it is rotated.
 from dataclasses import asdict
 from datetime import timedelta
 
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -101,16 +102,21 @@ class Endpoints(MethodView):
     @blp.errors(401, 403)
     @tenant_required(role=ADMIN)
     @blp.response(200, EndpointSchema(many=True))
+    @blp.doc(operationId="list_webhooks")
     def get(self):
         """This tenant's endpoints (never their secrets)."""
         return [asdict(e) for e in webhooks.list_endpoints(db(), principal().tenant_id)]
 
     @blp.errors(401, 403, 422)
+    @blp.location(lambda body: url_for("webhooks.EndpointById", endpoint_id=body["endpoint"]["id"]))
     @tenant_required(role=ADMIN)
     @blp.arguments(EndpointCreateSchema)
     @blp.response(201, EndpointWithSecretSchema)
+    @blp.doc(operationId="create_webhook")
     def post(self, body):
-        """Register an endpoint; the answer holds its signing secret, shown this once."""
+        """Register an endpoint; the answer holds its signing secret, shown this once.
+
+        422 when the URL is not a public address: its host must resolve, and only to public addresses (unless an operator allows private ones)."""
         endpoint, secret = webhooks.create_endpoint(db(), principal().tenant_id, body["url"], body["description"], body.get("kinds"), _actor(), _allow_private())
         return _with_secret(endpoint, secret)
 
@@ -120,6 +126,7 @@ class EndpointById(MethodView):
     @blp.errors(401, 403, 404)
     @tenant_required(role=ADMIN)
     @blp.response(200, EndpointSchema)
+    @blp.doc(operationId="get_webhook")
     def get(self, endpoint_id):
         """One endpoint."""
         return asdict(webhooks.get_endpoint(db(), principal().tenant_id, endpoint_id))
@@ -128,6 +135,7 @@ class EndpointById(MethodView):
     @tenant_required(role=ADMIN)
     @blp.arguments(EndpointUpdateSchema)
     @blp.response(200, EndpointSchema)
+    @blp.doc(operationId="update_webhook")
     def patch(self, body, endpoint_id):
         """Change the URL, description or kinds, or disable and enable the endpoint."""
         return asdict(webhooks.update_endpoint(db(), principal().tenant_id, endpoint_id, body, _actor(), _allow_private()))
@@ -135,6 +143,7 @@ class EndpointById(MethodView):
     @blp.errors(401, 403, 404)
     @tenant_required(role=ADMIN)
     @blp.response(204)
+    @blp.doc(operationId="delete_webhook")
     def delete(self, endpoint_id):
         """Delete the endpoint and its delivery log; nothing more is sent there."""
         webhooks.delete_endpoint(db(), principal().tenant_id, endpoint_id, _actor())
@@ -145,6 +154,7 @@ class EndpointRotate(MethodView):
     @blp.errors(401, 403, 404)
     @tenant_required(role=ADMIN)
     @blp.response(200, EndpointWithSecretSchema)
+    @blp.doc(operationId="rotate_webhook_secret")
     def post(self, endpoint_id):
         """A new signing secret, shown this once; the previous one keeps signing beside it for CSM_WEBHOOK_SECRET_GRACE_HOURS."""
         grace = timedelta(hours=state().settings["WEBHOOK_SECRET_GRACE_HOURS"])
@@ -158,6 +168,7 @@ class EndpointDeliveries(MethodView):
     @tenant_required(role=ADMIN)
     @blp.response(200, DeliverySchema(many=True))
     @blp.paginate()
+    @blp.doc(operationId="list_webhook_deliveries")
     def get(self, endpoint_id, pagination_parameters):
         """The delivery log, newest first: each delivery with every attempt."""
         found, pagination_parameters.item_count = webhooks.deliveries(db(), principal().tenant_id, endpoint_id, pagination_parameters.page_size, pagination_parameters.first_item)
