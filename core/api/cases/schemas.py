@@ -1,17 +1,22 @@
 from marshmallow import Schema, fields, validate
 
-from core.api.responses.schemas import ItemList
+from core.api.responses.schemas import ItemList, scalar
 from core.batch.limits import MAX_BATCH, MAX_ID_LENGTH
 
 ATTRIBUTES = "Name → text, number or boolean (not lists or objects); kept with their JSON types, for conditions over the case or event."
 
 
+def required_id(description: str) -> fields.Raw:
+    """A required id: text, or a number read as its text (what ingest accepts)."""
+    return fields.Raw(required=True, metadata={"anyOf": [{"type": "string"}, {"type": "number"}], "description": description})
+
+
 class CaseItemSchema(Schema):
     """One case (documentation of the item shape; validated in bulk by core.ingest)."""
 
-    case_id = fields.String(required=True, metadata={"description": "Your id for the case; unique per tenant. Sending it again replaces the stored record."})
+    case_id = required_id("Your id for the case (text, or a number read as its text); unique per tenant. Sending it again replaces the stored record.")
     case_type = fields.String(metadata={"description": "A code (letters, digits, _ . : -), e.g. dine_in."})
-    customer_id = fields.String()
+    customer_id = scalar("Your id for the customer (text, or a number read as its text).")
     touchpoint = fields.String()
     opened_at = fields.DateTime(metadata={"description": "ISO 8601; naive times are UTC."})
     attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
@@ -20,10 +25,10 @@ class CaseItemSchema(Schema):
 class EventItemSchema(Schema):
     """One case event (documentation of the item shape; validated in bulk by core.ingest)."""
 
-    case_id = fields.String(required=True, metadata={"description": "The case; an unknown one is created with only its id."})
+    case_id = required_id("The case (text, or a number read as its text); an unknown one is created with only its id.")
     type = fields.String(required=True, metadata={"description": "A code (letters, digits, _ . : -), e.g. ordered, dish_served, complained."})
     at = fields.DateTime(required=True, metadata={"description": "When it happened (ISO 8601; naive times are UTC); events may arrive in any order."})
-    event_id = fields.String(metadata={"description": "Your id for the event within its case; default `type@at`. Sending it again replaces the stored event (a correction)."})
+    event_id = scalar("Your id for the event within its case (text, or a number read as its text); default `type@at`. Sending it again replaces the stored event (a correction).")
     attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
 
 
