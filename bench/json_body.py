@@ -7,7 +7,7 @@ peak of Python allocations during the request (tracemalloc; numpy and pandas rep
 theirs to it too), that peak over the body's size, and the time. The body itself is built
 before measuring, as the server holds it once received.
 
-    python bench/json_body.py [--mib 31]
+    python bench/json_body.py [--mib 31] [--only TEXT]
 """
 
 from __future__ import annotations
@@ -56,6 +56,19 @@ def distinct_keys(size: int, count: int | None = None) -> bytes:
     return (head + ",".join(keys) + tail).encode()
 
 
+def spread_keys(size: int, items: int = 10_000, per_item: int = 61) -> bytes:
+    """``items`` items whose answers have ``per_item`` keys each, every key distinct in the
+    body, padded to fill ``size``: the value limit's worth of long distinct keys, spread
+    over a full batch instead of one object."""
+    head, tail = '{"responses": [', "]}"
+    width = max(1, (size - len(head) - len(tail) - items * 15) // (items * per_item) - 6)
+    key = 0
+    parts = []
+    for _ in range(items):
+        parts.append('{"answers": {' + ",".join(f'"k{(key := key + 1):0{width}d}": 0' for _ in range(per_item)) + "}}")
+    return (head + ",".join(parts) + tail).encode()
+
+
 def valid_batch() -> bytes:
     items = [{"response_id": f"r{i}", "attributes": {"segment": "abcd"[i % 4]}, "answers": {f"q{q:02d}": (i + q) % 11 for q in range(20)}} for i in range(10_000)]
     return json.dumps({"responses": items}).encode()
@@ -68,6 +81,7 @@ def bodies(size: int):
     yield "distinct keys in one item", distinct_keys(size)
     yield "zeros at the top level", repeated("[", "0", "]", size)
     yield "630,000 distinct long keys (under limit)", distinct_keys(size, 630_000)
+    yield "10,000 items x 61 distinct long keys (under limit)", spread_keys(size)
     yield "640,000 empty items (2 MiB)", repeated('{"responses": [', "{}", "]}", 640_000 * 3)
     yield "valid: 10,000 responses x 20 answers", valid_batch()
 
@@ -75,6 +89,7 @@ def bodies(size: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=float, default=31, help="size of the hostile bodies, in MiB")
+    parser.add_argument("--only", default="", help="run only the bodies whose label contains this text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -86,6 +101,8 @@ def main() -> None:
         assert client.post("/api/v1/config/versions", data=CONFIG.encode(), content_type="application/yaml", headers=headers).status_code == 201
         print(f"{'body':40} {'size':>9} {'status':>6} {'peak':>10} {'peak/size':>9} {'time':>7}")
         for label, body in bodies(int(args.mib * MiB)):
+            if args.only not in label:
+                continue
             tracemalloc.start()
             started = time.perf_counter()
             response = client.post("/api/v1/responses", data=body, content_type="application/json", headers=headers)

@@ -208,8 +208,27 @@ def test_too_many_distinct_names_refuse_the_batch_before_any_frame():
     items = [{f"f{i}": 1} for i in range(limits.MAX_UNKNOWN_NAMES + 1)]
     (found,) = problems(lambda: records.items_frame(items, {"a"}, (), "events", []))
     assert found[:2] == (-1, "events") and found[2].startswith(f"the batch uses {limits.MAX_UNKNOWN_NAMES + 1} different unknown fields (e.g. 'f0', 'f1', 'f10'")
-    records.refuse_too_many_names({"x", "y"}, "attributes", "attribute names", 2, "hint")
-    assert problems(lambda: records.refuse_too_many_names({"x", "y", "z"}, "attributes", "attribute names", 2, "name fewer"))[0][2] == "the batch uses 3 different attribute names (e.g. 'x', 'y', 'z'); at most 2: name fewer"
+    records.refuse_too_many_names([{"x": 1}, {"y": 1, "x": 2}], "attributes", "attribute names", 2, "hint")
+    assert problems(lambda: records.refuse_too_many_names([{"x": 1}, {"y": 1}, {"z": 1}], "attributes", "attribute names", 2, "name fewer"))[0][2] == "the batch uses 3 different attribute names (e.g. 'x', 'y', 'z'); at most 2: name fewer"
+    # names that are allowed do not count; only the others do
+    records.refuse_too_many_names([{"a": 1, "b": 1, "x": 1}], "answers", "unknown question codes", 1, "hint", {"a", "b"})
+
+
+def test_too_many_names_are_refused_without_gathering_them_all():
+    """One object wider than the limit is refused from its size alone (counted as "more
+    than"), and across many objects the count stops a chunk after the limit is passed:
+    5 objects x 60 distinct names, limit 100, chunks of 256 objects -> refused in the
+    first chunk, all 300 names seen, the exact count given since that chunk was the last;
+    1,000 objects x 3 names -> refused after the first chunk (768 names), "more than"."""
+    wide = [{f"k{i:06d}": 0 for i in range(600_000)}]
+    (found,) = problems(lambda: records.refuse_too_many_names(wide, "answers", "unknown question codes", 50, "hint", {"q1"}))
+    assert found[2].startswith("the batch uses more than 50 different unknown question codes (e.g. 'k000000', 'k000001'")
+    spread = [{f"k{o}_{i}": 0 for i in range(60)} for o in range(5)]
+    (found,) = problems(lambda: records.refuse_too_many_names(spread, "attributes", "attribute names", 100, "hint"))
+    assert found[2].startswith("the batch uses 300 different attribute names")
+    many = [{f"k{o}_{i}": 0 for i in range(3)} for o in range(1000)]  # 3,000 names over 4 chunks
+    (found,) = problems(lambda: records.refuse_too_many_names(many, "attributes", "attribute names", 100, "hint"))
+    assert found[2].startswith("the batch uses more than 100 different attribute names")
 
 
 def test_object_columns_required_and_optional():

@@ -6,6 +6,7 @@ On SQLite and PostgreSQL (the rate-limit ones: the limiter does not touch the da
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -191,7 +192,7 @@ def test_a_409_keeps_its_retry_after_of_one_second(make_app):
     body = json.dumps({"responses": TWO}).encode()
     with app_session(app, t.id) as s:
         now = datetime.now(UTC)
-        IdempotencyRepository(s).claim(t.id, "busy", request_hash("POST /responses", "", body), now, now + timedelta(hours=24))
+        IdempotencyRepository(s).claim(t.id, "busy", request_hash("POST /responses", "", hashlib.sha256(body).digest()), now, now + timedelta(hours=24))
     r = t.post("/api/v1/responses", data=body, content_type="application/json", headers={"Idempotency-Key": "busy"})
     assert r.status_code == 409 and r.headers["Retry-After"] == "1"
     assert rate(r) == (60, 59)

@@ -3,6 +3,7 @@ JSON parser and request-body readers. The Blueprint is in core.api.blueprint."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC
@@ -17,7 +18,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from core.api.errors import LOCATIONS, problem
-from core.api.json_body import read_json
+from core.api.json_body import check_value_count, decode_text
 from core.batch.limits import JSON_VALUES_PER_ITEM
 from core.batch.text import UNSTORABLE
 
@@ -79,16 +80,44 @@ class UtcDateTime(fields.AwareDateTime):
 QUERY_NAMES = "csm_query_names"
 
 
-def read_json_body(body: bytes):
-    """``read_json`` with the app's value limit: JSON_VALUES_PER_ITEM per item of the
-    largest batch (the setting CSM_MAX_BATCH), which bounds what decoding a body costs."""
+_DECODED = "csm_json_body"
+_DIGEST = "csm_body_sha256"
+
+
+def body_digest(req) -> bytes:
+    """SHA-256 of the request's body as received (what ``Idempotency-Key`` compares),
+    also once ``request_json`` has let go of the bytes: it takes the digest first."""
+    digest = req.__dict__.get(_DIGEST)
+    if digest is None:
+        req.__dict__[_DIGEST] = digest = hashlib.sha256(req.get_data(cache=True)).digest()
+    return digest
+
+
+def request_json(req):
+    """The request's JSON body, decoded once per request by ``core.api.json_body`` with the
+    app's value limit (JSON_VALUES_PER_ITEM per item of the largest batch, the setting
+    CSM_MAX_BATCH), which bounds what decoding a body costs before anything is decoded.
+
+    The raw bytes are let go once they are text and before the text is decoded (the
+    request's cached copy too; a later ``get_data()`` sees an empty body, the decoded
+    value stays here, and the body's digest for ``Idempotency-Key``): a body at the size limit then costs its text and what it decodes
+    to, not also the bytes it came as (README, "What a JSON body may cost")."""
+    if _DECODED in req.__dict__:
+        return req.__dict__[_DECODED]
     batch = flask.current_app.extensions["csm"].settings["MAX_BATCH"]
     hint = f"{JSON_VALUES_PER_ITEM} per item of a batch of at most {batch:,} items, CSM_MAX_BATCH"
-    return read_json(body, batch * JSON_VALUES_PER_ITEM, hint)
+    body_digest(req)
+    raw = req.get_data(cache=True)
+    check_value_count(raw, batch * JSON_VALUES_PER_ITEM, hint)
+    text = raw.decode("utf-8")
+    del raw
+    req._cached_data = b""
+    req.__dict__[_DECODED] = value = decode_text(text)
+    return value
 
 
 class JsonBodyParser(FlaskParser):
-    """webargs' Flask parser, decoding with ``core.api.json_body.read_json`` (finite
+    """webargs' Flask parser, decoding with ``request_json`` (finite
     numbers only, the value count bounded before decoding), and refusing JSON that
     Python's decoder gives up on with 400 (like any other malformed body) instead of an
     unhandled exception: nesting deeper than the interpreter's recursion limit, and
@@ -113,7 +142,7 @@ class JsonBodyParser(FlaskParser):
         if not is_json_request(req):
             return missing
         try:
-            return read_json_body(req.get_data(cache=True))
+            return request_json(req)
         except json.JSONDecodeError:
             raise  # webargs turns these into 400 itself
         except RecursionError:
@@ -229,10 +258,10 @@ def body_text(field: str = "yaml") -> tuple[str, str | None]:
 
 
 def _json_body():
-    """The request's JSON body (``read_json``, as for every JSON body); 400 when it is not
+    """The request's JSON body (``request_json``, as for every JSON body); 400 when it is not
     JSON at all (the same answer webargs gives)."""
     try:
-        return read_json_body(request.get_data(cache=True))
+        return request_json(request)
     except RecursionError:
         abort(400, message="the JSON body is nested too deeply", errors=[problem("body", None, "nested too deeply")])
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers

@@ -35,6 +35,7 @@ from datetime import timedelta
 from flask import current_app, jsonify, request
 
 from core import idempotency
+from core.api.common import body_digest
 from core.api.auth import principal
 from core.api.context import db, state
 
@@ -69,7 +70,9 @@ class _NotRecorded(Exception):
 
 
 def _raw_body(*_args, **_kwargs) -> tuple[str, bytes]:
-    return "", request.get_data()
+    """A JSON request's identity: its body as received, by digest (the parsed body has let
+    go of the bytes by the time the view runs)."""
+    return "", body_digest(request)
 
 
 def idempotent(view=None, *, payload: Payload = _raw_body):
@@ -84,6 +87,7 @@ def idempotent(view=None, *, payload: Payload = _raw_body):
             return view(*args, **kwargs)
         key = idempotency.validate_key(sent)
         params, body = payload(*args, **kwargs)
+        digest = idempotency.request_hash(f"{request.method} {request.url_rule.rule.removeprefix(API_PREFIX)}", params, body)
         answer = []
 
         def work():
@@ -99,7 +103,7 @@ def idempotent(view=None, *, payload: Payload = _raw_body):
                 db(),
                 principal().tenant_id,
                 key,
-                idempotency.request_hash(f"{request.method} {request.url_rule.rule.removeprefix(API_PREFIX)}", params, body),
+                digest,
                 work,
                 ttl=timedelta(hours=settings["IDEMPOTENCY_TTL_HOURS"]),
                 lease=timedelta(seconds=settings["IDEMPOTENCY_LEASE_SECONDS"]),

@@ -12,7 +12,8 @@ the error path, to locate the items at fault.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -21,17 +22,38 @@ from core.batch.errors import BatchError, RowError, errors_at, refuse
 from core.batch.limits import MAX_UNKNOWN_NAMES
 
 
-def distinct_names(dicts: Iterable[dict]) -> set:
-    """Every key used by any of ``dicts`` (``set().union`` at C speed)."""
-    return set().union(*dicts)
+# Objects whose keys are gathered at a time (set.update at C speed) between two looks at
+# how many names there are so far: the set never holds more than one chunk's worth beyond
+# the limit, however many distinct names the batch carries.
+NAME_CHUNK = 256
 
 
-def refuse_too_many_names(names: set, field: str, what: str, most: int, hint: str) -> None:
-    """Refuse the whole batch, before any frame is built, when it uses more than ``most``
-    of these names."""
-    if len(names) > most:
-        examples = ", ".join(repr(n) for n in sorted(names, key=str)[:5])
-        raise refuse(field, f"the batch uses {len(names)} different {what} (e.g. {examples}); at most {most}: {hint}")
+def refuse_too_many_names(dicts: list[dict], field: str, what: str, most: int, hint: str, allowed: Collection = frozenset()) -> None:
+    """Refuse the whole batch, before any frame is built, when its objects use more than
+    ``most`` names outside ``allowed``.
+
+    The names are gathered a chunk of objects at a time and counting stops as soon as
+    the limit is passed, so one object with 600,000 keys (or 10,000 objects of 60
+    distinct keys each) is refused without building a set of all of them: that set
+    alone would cost some 30 MiB for a body the value limit lets through."""
+    allowed = allowed if isinstance(allowed, (set, frozenset)) else frozenset(allowed)
+    widest = max(map(len, dicts), default=0)
+    if widest > len(allowed) + most:  # one object alone has too many
+        names = set(islice(next(d for d in dicts if len(d) == widest), len(allowed) + most + 1)) - allowed
+        _refuse_names(names, field, what, most, hint, exact=False)
+    names: set = set()
+    for start in range(0, len(dicts), NAME_CHUNK):
+        names.update(*dicts[start : start + NAME_CHUNK])
+        if len(names) > len(allowed) + most and len(names - allowed) > most:
+            _refuse_names(names - allowed, field, what, most, hint, exact=start + NAME_CHUNK >= len(dicts))
+    if len(names - allowed) > most:
+        _refuse_names(names - allowed, field, what, most, hint, exact=True)
+
+
+def _refuse_names(names: set, field: str, what: str, most: int, hint: str, exact: bool) -> None:
+    examples = ", ".join(repr(n) for n in sorted(names, key=str)[:5])
+    count = f"{len(names)}" if exact else f"more than {most}"
+    raise refuse(field, f"the batch uses {count} different {what} (e.g. {examples}); at most {most}: {hint}")
 
 
 def items_frame(items: list, fields: Collection[str], required: Collection[str], what: str, errors: list[RowError]) -> pd.DataFrame:
@@ -47,7 +69,7 @@ def items_frame(items: list, fields: Collection[str], required: Collection[str],
         raise BatchError(errors_at(bad, what, f"each {_singular(what)} must be an object"), total=int(bad.sum()))
     allowed = set(fields)
     hint = "allowed: " + ", ".join(sorted(allowed))
-    refuse_too_many_names(distinct_names(items) - allowed, what, "unknown fields", MAX_UNKNOWN_NAMES, hint)
+    refuse_too_many_names(items, what, "unknown fields", MAX_UNKNOWN_NAMES, hint, allowed)
     frame = pd.DataFrame.from_records(items) if items else pd.DataFrame(columns=sorted(required))
     for col in frame.columns:
         if col not in allowed:

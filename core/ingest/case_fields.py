@@ -52,7 +52,7 @@ class Attributes:
 def attributes_of_items(items: pd.DataFrame, errors: list[RowError]) -> Attributes:
     """The ``attributes`` objects of JSON items."""
     dicts = records.object_column(items, "attributes", "must be an object of name → value", errors, required=False)
-    records.refuse_too_many_names(records.distinct_names(dicts), "attributes", "attribute names", MAX_ATTRIBUTES, "name fewer attributes per batch")
+    records.refuse_too_many_names(dicts, "attributes", "attribute names", MAX_ATTRIBUTES, "name fewer attributes per batch")
     return Attributes(dicts, records.dict_frame(dicts, items.index))
 
 

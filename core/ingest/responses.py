@@ -136,8 +136,8 @@ class ResponseKind:
         if errors:
             raise BatchError(errors)
         known = {q.code for q in iset.questions}
-        records.refuse_too_many_names(records.distinct_names(answer_dicts) - known, "answers", "unknown question codes", MAX_UNKNOWN_NAMES, f"indicator set {iset.code!r} has {len(known)} questions")
-        records.refuse_too_many_names(records.distinct_names(attr_dicts), "attributes", "attribute names", MAX_ATTRIBUTES, "name fewer attributes per batch")
+        records.refuse_too_many_names(answer_dicts, "answers", "unknown question codes", MAX_UNKNOWN_NAMES, f"indicator set {iset.code!r} has {len(known)} questions", known)
+        records.refuse_too_many_names(attr_dicts, "attributes", "attribute names", MAX_ATTRIBUTES, "name fewer attributes per batch")
         meta_cols = [c for c in META_COLUMNS if c in frame.columns]
         return Batch(meta=frame[meta_cols], attributes=records.dict_frame(attr_dicts, frame.index), answers=records.dict_frame(answer_dicts, frame.index))
 
