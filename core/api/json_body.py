@@ -1,8 +1,8 @@
 """Reading a JSON request body: finite numbers only, and a decode whose cost is known first.
 
-Every JSON body the API reads goes through ``read_json``: webargs' parser
-(``core.api.common.JsonBodyParser``) and the JSON form of the document endpoints
-(``core.api.common.body_text``), so the rules below hold for every endpoint at once.
+Every JSON body the API reads goes through ``check_value_count`` and ``decode_text``, by
+way of ``core.api.common.request_json`` (webargs' parser and the JSON form of the document
+endpoints), so the rules below hold for every endpoint at once.
 
 **Finite numbers.** Python's decoder accepts ``NaN``, ``Infinity`` and ``-Infinity``
 (which JSON does not have) and reads ``1e400`` as infinity. None of them is a number a
@@ -113,16 +113,6 @@ def decode_text(text: str) -> Any:
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except _NonFinite:
         _refuse_non_finite(text)
-
-
-def read_json(body: bytes, max_values: int, limit_hint: str = "") -> Any:
-    """The decoded body, or an abort: 422 for more than ``max_values`` values or for a
-    non-finite number. Malformed JSON raises ``json.JSONDecodeError`` (empty body
-    included) and bytes that are not UTF-8 ``UnicodeDecodeError``, as ``json.loads``
-    does, for the caller to answer 400. (A request's body is read by
-    ``core.api.common.request_json``, which lets go of the bytes before decoding.)"""
-    check_value_count(body, max_values, limit_hint)
-    return decode_text(body.decode("utf-8"))
 
 
 class _Found:
