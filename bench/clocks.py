@@ -10,7 +10,10 @@ after 2-30 minutes) plus an after-sales queue of the same size on a business cal
   (a) the restaurant ladder on event types (clock, three steps, a condition on the
       complaint, remedies delivered in time) with ``applies_to: case.type == "dine_in"``;
   (b) a 4-hour reply commitment on the business calendar, with pause and resume;
-  (c) turning (a)'s evaluation into the JSON ``csm cases evaluate`` prints.
+  (c) turning (a)'s evaluation into the JSON ``csm cases evaluate`` prints;
+  (d) the sweep's path: the restaurant's cases as stored snapshots, in chunks of
+      ``SWEEP_CHUNK`` (1,000), through the default case evaluator (one engine call per
+      chunk), to alerts and next checks.
 
 It prints the best time of each over ``--repeat`` runs and the time per case in µs.
 """
@@ -27,8 +30,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.alerts import CaseEvent, CaseSnapshot  # noqa: E402
+from core.alerts.commitments import commitment_alerts  # noqa: E402
 from core.commitments import CaseLog, evaluate  # noqa: E402
 from core.config import load_config  # noqa: E402
+from core.operations.cases import SWEEP_CHUNK  # noqa: E402
 
 CONFIG = """version: 1
 scales:
@@ -94,6 +100,16 @@ def _frame(parts, case_type: str) -> pd.DataFrame:
     return pd.DataFrame({"case_id": ids, "type": types, "at": at, "case_type": case_type})
 
 
+def _snapshots(events: pd.DataFrame) -> list[CaseSnapshot]:
+    """The cases as the repository hands them to the evaluator: each with its log."""
+    events = events.assign(at=events["at"].dt.floor("us")).sort_values(["case_id", "at"])
+    out = []
+    for case_id, group in events.groupby("case_id", sort=False):
+        log = tuple(CaseEvent(t, at.to_pydatetime()) for t, at in zip(group["type"], group["at"]))
+        out.append(CaseSnapshot(case_id, "dine_in", None, None, None, {}, log))
+    return out
+
+
 def best(fn, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -115,7 +131,8 @@ def main(argv=None) -> int:
     calendars = config.section("calendars")
     at = pd.Timestamp("2026-04-01T00:00:00Z")
     logs = {}
-    for name, events in (("restaurant", restaurant(args.cases, rng)), ("after-sales", after_sales(args.cases, rng))):
+    restaurant_events = restaurant(args.cases, rng)
+    for name, events in (("restaurant", restaurant_events), ("after-sales", after_sales(args.cases, rng))):
         cases = events.drop_duplicates("case_id")[["case_id", "case_type"]].reset_index(drop=True)
         logs[name] = CaseLog(events=events[["case_id", "type", "at"]], cases=cases)
         print(f"{name}: {args.cases:,} cases, {len(events):,} events")
@@ -126,6 +143,15 @@ def main(argv=None) -> int:
     print(f"(b) 4 h reply on a business calendar:     {t_reply:7.3f} s  {t_reply / n * 1e6:6.2f} µs per case")
     t_json, cases = best(lambda: e_dish.cases(), args.repeat)
     print(f"(c) JSON figures of (a):                  {t_json:7.3f} s  {t_json / n * 1e6:6.2f} µs per case")
+    snapshots = _snapshots(restaurant_events)
+    only_dish = type("Config", (), {"section": lambda self, name: (dish,) if name == "commitments" else {}})()
+
+    def sweep():
+        return [e for i in range(0, n, SWEEP_CHUNK) for e in commitment_alerts(only_dish, snapshots[i : i + SWEEP_CHUNK], at.to_pydatetime())]
+
+    t_sweep, outcomes = best(sweep, args.repeat)
+    alerts = sum(len(o.alerts) for o in outcomes)
+    print(f"(d) sweep of (a), {SWEEP_CHUNK:,} per call:       {t_sweep:7.3f} s  {t_sweep / n * 1e6:6.2f} µs per case ({alerts:,} alerts)")
     rates = e_dish.on_time_rates()["first_dish"]
     print(f"on time (a): {rates['rate']:.3f} of n = {rates['n']:,}; cases with a figure: {len(cases):,}")
     return 0

@@ -10,7 +10,9 @@ For each database (SQLite file, and PostgreSQL when it answers) this
 3. inserts the same rows, already validated and serialised, with a plain SQLAlchemy Core
    ``connection.execute(insert(table), list_of_dicts)`` into a second tenant (no store),
 4. prints both rates and the ratio (target: the API reaches at least 50 % of the raw
-   rate), the machine, and writes var/bench/ingest.json.
+   rate), the machine, and writes var/bench/ingest.json. With more than 100,000 rows, each
+   100,000's rate is printed by wall clock and by the process's CPU time (which the
+   machine's other load disturbs less), with the bytes read from the database meanwhile.
 
     python bench/ingest.py [--rows 100000] [--skip-postgres]
 
@@ -48,9 +50,21 @@ from common import BATCH, PG_URL, bench_config, items_of, machine, print_machine
 STEP = 100_000  # rows per printed rate while the table grows
 
 
-def run(label: str, url: str, rows: int, raw_rows: int) -> dict:
+def bytes_read() -> int:
+    """Bytes this process has read through read()/pread() so far (Linux ``rchar``): SQLite
+    reads every page it does not hold in its page cache this way, whether or not the
+    operating system has it cached, so this counts page-cache misses whatever the load
+    on the machine. 0 where /proc is not there."""
+    try:
+        with open("/proc/self/io") as io:
+            return next(int(line.split()[1]) for line in io if line.startswith("rchar:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def run(label: str, url: str, rows: int, raw_rows: int, settings: dict | None = None) -> dict:
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "OPERATOR_KEY": "bench-operator", "RATE_LIMIT_ENABLED": False})  # measure ingest, not the limiter
+    app = create_app({"DATABASE_URL": url, "OPERATOR_KEY": "bench-operator", "RATE_LIMIT_ENABLED": False, **(settings or {})})  # measure ingest, not the limiter
     client = app.test_client()
     r = client.post("/api/v1/tenants", json={"slug": "bench", "name": "Bench"}, headers={"Authorization": "Bearer bench-operator"})
     headers = {"Authorization": f"Bearer {r.json['api_key']}"}
@@ -62,21 +76,26 @@ def run(label: str, url: str, rows: int, raw_rows: int) -> dict:
         version, config = configuration.upload_config(session, tenant.id, bench_config(), "bench.yaml", lambda *_: None)
     iset = config.indicator_set
     api_s, step_s, steps, done, first = 0.0, 0.0, [], 0, None
+    step_cpu, step_read = 0.0, 0
     for start in range(0, rows, BATCH):
         n = min(BATCH, rows - start)
         frame = synthetic_frame(iset, n, seed=11 * 100_000 + start // BATCH)
         first = frame if first is None else first
         body = json.dumps({"responses": items_of(frame, iset)})  # encoded outside the timer
-        t0 = time.perf_counter()
+        t0, c0, r0 = time.perf_counter(), time.process_time(), bytes_read()
         resp = client.post("/api/v1/responses", data=body, content_type="application/json", headers=headers)
         took = time.perf_counter() - t0
+        step_cpu, step_read = step_cpu + time.process_time() - c0, step_read + bytes_read() - r0
         assert resp.status_code == 201, resp.json
         api_s, step_s, done = api_s + took, step_s + took, done + n
         if done % STEP == 0 or done == rows:
-            steps.append({"rows": done, "rows_per_s": round((done - (steps[-1]["rows"] if steps else 0)) / step_s)})
-            step_s = 0.0
+            step_rows = done - (steps[-1]["rows"] if steps else 0)
+            steps.append({"rows": done, "rows_per_s": round(step_rows / step_s), "cpu_rows_per_s": round(step_rows / step_cpu), "read_mib": round(step_read / 2**20, 1)})
+            step_s, step_cpu, step_read = 0.0, 0.0, 0
     if rows > STEP:
         print(f"{label:<11} API rows/s as the table grows: " + ", ".join(f"{s['rows'] // 1000}k: {s['rows_per_s']:,}" for s in steps))
+        print(f"{label:<11} rows per CPU second: " + ", ".join(f"{s['rows'] // 1000}k: {s['cpu_rows_per_s']:,}" for s in steps))
+        print(f"{label:<11} MiB read from the database file per 100k rows: " + ", ".join(f"{s['rows'] // 1000}k: {s['read_mib']:,}" for s in steps))
 
     # rows validated and serialised outside the timer, for the raw insert
     frame = pd.concat([synthetic_frame(iset, BATCH, seed=22 * 100_000 + i) for i in range(max(1, raw_rows // BATCH))], ignore_index=True)
@@ -119,13 +138,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--raw-rows", type=int, default=100_000)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--sqlite-cache-mb", type=int, default=None, help="SQLite page cache per connection (default: the setting's)")
     args = parser.parse_args()
     info = machine()
     print_machine(info)
     print(f"ingest of {args.rows:,} responses × 20 questions, requests of {BATCH:,}")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args.rows, min(args.raw_rows, args.rows)))
+        cache = {} if args.sqlite_cache_mb is None else {"SQLITE_CACHE_MB": args.sqlite_cache_mb}
+        results.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args.rows, min(args.raw_rows, args.rows), cache))
     if args.skip_postgres:
         write_results("ingest", {"benchmark": "ingest", "machine": info, "results": results})
         return

@@ -14,6 +14,7 @@ For each database (a SQLite file, and PostgreSQL when it answers) this
    resident size of each worker (VmHWM), then stops the server.
 
     python bench/stored.py [--sizes 100000,300000,1000000] [--skip-postgres]
+    python bench/stored.py --sizes 1000000 --skip-sqlite --variant CSM_SCORE_CONCURRENCY=0 --variant CSM_SCORE_CONCURRENCY=1
 
 Targets (issue figures, never asserted): cold p50/p95 ≤ 1 s, warm p95 ≤ 50 ms, worker
 peak RSS ≤ 400 MB, at 1,000,000 responses. Results go to var/bench/stored.json.
@@ -89,10 +90,11 @@ def load(url: str, sizes: list[int]):
 
 
 class Server:
-    """gunicorn serving ``wsgi:app`` on ``url``; stopped on exit."""
+    """gunicorn serving ``wsgi:app`` on ``url`` (with ``settings``, environment variables,
+    on top); stopped on exit."""
 
-    def __init__(self, url: str, workers: int, threads: int = 4):
-        env = {**os.environ, "CSM_DATABASE_URL": url, "CSM_RATE_LIMIT_ENABLED": "0", "CSM_OPERATOR_KEY": OPERATOR}
+    def __init__(self, url: str, workers: int, threads: int = 4, settings: dict[str, str] | None = None):
+        env = {**os.environ, "CSM_DATABASE_URL": url, "CSM_RATE_LIMIT_ENABLED": "0", "CSM_OPERATOR_KEY": OPERATOR, **(settings or {})}
         cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-k", "gthread",
                "-b", f"127.0.0.1:{PORT}", "--timeout", "300", "--log-level", "warning", "wsgi:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -195,14 +197,19 @@ def run(label: str, url: str, sizes: list[int], args) -> list[dict]:
     results = []
     for size, ingest in grow:
         print(f"  {label} {size:>9,} responses (ingested {ingest['rows']:,} through the API at {ingest['rows_per_s']:,} rows/s)")
-        server = Server(url, args.workers)
-        try:
-            figures = measure(key, args.cold, args.warm, args.concurrency)
-            rss = server.peak_rss_mib()
-        finally:
-            server.stop()
-        print(f"    worker peak RSS (VmHWM): {', '.join(f'{v:,.0f} MiB' for v in rss)}")
-        results.append({"database": label, "responses": size, "ingest": ingest, "scores": figures, "worker_peak_rss_mib": rss})
+        for variant in args.variant or [""]:
+            settings = dict(part.split("=", 1) for part in variant.split(",") if part)
+            if settings:
+                print(f"   server settings {variant}; load average {os.getloadavg()[0]:.1f}")
+            server = Server(url, args.workers, settings=settings)
+            try:
+                figures = measure(key, args.cold, args.warm, args.concurrency)
+                rss = server.peak_rss_mib()
+            finally:
+                server.stop()
+            print(f"    worker peak RSS (VmHWM): {', '.join(f'{v:,.0f} MiB' for v in rss)}; load average {os.getloadavg()[0]:.1f}")
+            results.append({"database": label, "responses": size, "settings": settings, "ingest": ingest, "scores": figures, "worker_peak_rss_mib": rss,
+                            "load_average": round(os.getloadavg()[0], 1)})
     return results
 
 
@@ -216,6 +223,8 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--name", default="stored", help="results file var/bench/NAME.json")
+    parser.add_argument("--variant", action="append", metavar="CSM_X=V[,CSM_Y=W]",
+                        help="measure each size once per variant, the server started with these settings (repeatable; an empty one = the defaults)")
     args = parser.parse_args()
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     info = machine()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import threading
 from typing import Any, Mapping
 
 import pluggy
@@ -69,8 +70,8 @@ class CsmApi(Api):
 
 
 def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None, evaluator: CaseEvaluator | None = None) -> Flask:
-    """The API. ``evaluator`` computes the alerts of a case as its events arrive (default:
-    none, core.alerts.no_commitments); alerts' deliveries are queued on the worker's queue
+    """The API. ``evaluator`` computes the alerts of cases as their events arrive (default:
+    the tenant's commitments, core.alerts.commitments.commitment_alerts); alerts' deliveries are queued on the worker's queue
     once they commit."""
     settings = load_settings(config)
     app = Flask("csm")
@@ -91,7 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
             "security": [{"bearerAuth": []}],
         },
     )
-    engine = make_engine(settings["DATABASE_URL"], sqlite_busy_timeout_ms=settings["SQLITE_BUSY_TIMEOUT_MS"])
+    engine = make_engine(settings["DATABASE_URL"], sqlite_busy_timeout_ms=settings["SQLITE_BUSY_TIMEOUT_MS"], sqlite_cache_mb=settings["SQLITE_CACHE_MB"])
     registry = IndustryRegistry(plugin_manager or get_plugin_manager())
     info = {**session_info(registry), NOTIFY_KEY: notifier(make_celery(settings)), **({EVALUATOR_KEY: evaluator} if evaluator is not None else {})}
     app.extensions["csm"] = CsmState(
@@ -101,6 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None, plugin_manager: pluggy.P
         settings=settings,
         read_sessions=make_session_factory(engine, info, read_only=True),
         answer_cache=make_cache(settings),
+        score_slots=threading.BoundedSemaphore(settings["SCORE_CONCURRENCY"]) if settings["SCORE_CONCURRENCY"] else None,
     )
     install_request_session(app)
     install_rate_limits(app, settings)

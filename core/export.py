@@ -18,6 +18,9 @@ from ``core.operations.export_tenant``, which reads it through the repositories.
     alerts.jsonl                  every alert, oldest first, with its acknowledgement
     webhook_endpoints.json        the endpoints (URL, kinds, state); never a secret
     webhook_deliveries.jsonl      every delivery of every endpoint, with its attempts
+    customers.jsonl               each customer with its attributes (the item shape POST
+                                  /customers takes) and its grades per period, with inputs
+    service_requests.jsonl        every checked service request, oldest first
     audit_events.jsonl            the audit log, oldest first, one JSON object per line
 
 Responses are split per configuration version because each response is scored against the

@@ -61,9 +61,16 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_ENABLED": True,
     "CACHE_TTL_SECONDS": 86400,
     "CACHE_MAX_MB": 64,
+    # Score answers computed at once in one process (the others wait for a slot, then
+    # take the answer from the cache if one of them computed it); 0 = no bound. Off by
+    # default: at 1M responses on PostgreSQL a bound of 1 did not lower the workers'
+    # peak RSS in the one run measured (README, "Storage and performance").
+    "SCORE_CONCURRENCY": 0,
     # SQLite: how long a transaction waits for the write lock before giving up (the
     # request is then answered 503 with Retry-After). Readers never wait for it.
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # SQLite: each connection's page cache, in MiB (PRAGMA cache_size).
+    "SQLITE_CACHE_MB": 2,
     # `csm serve` (gunicorn): the address served, worker processes and threads per worker.
     "HOST": "127.0.0.1",
     "PORT": 8000,
@@ -162,6 +169,10 @@ def _integer(value: Any, low: int, high: int | None, expected: str) -> int:
 
 def _positive_int(value: Any) -> int:
     return _integer(value, 1, None, "a positive integer")
+
+
+def _non_negative_int(value: Any) -> int:
+    return _integer(value, 0, None, "an integer from 0")
 
 
 def _port(value: Any) -> int:
@@ -304,7 +315,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "CACHE_ENABLED": _boolean,
     "CACHE_TTL_SECONDS": _positive_int,
     "CACHE_MAX_MB": _positive_int,
+    "SCORE_CONCURRENCY": _non_negative_int,
     "SQLITE_BUSY_TIMEOUT_MS": _positive_int,
+    "SQLITE_CACHE_MB": _positive_int,
     "HOST": _host,
     "PORT": _port,
     "WORKERS": _positive_int,

@@ -11,6 +11,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import make_url
 
 from core.db import unit_of_work
@@ -20,6 +22,10 @@ from core.db.tenancy import bind_tenant
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR_KEY = "operator-test-key-0123456789"
 STORE_YAML = (ROOT / "config" / "examples" / "store.yaml").read_text(encoding="utf-8")
+# Nine grades of retailers and their service menu (the worked grades: tests/test_customers.py).
+TOBACCO_YAML = (ROOT / "config" / "examples" / "tobacco.yaml").read_text(encoding="utf-8")
+# Its customers and services sections, to add to another configuration.
+CUSTOMER_SECTIONS = "customers:" + TOBACCO_YAML.split("\ncustomers:", 1)[1]
 
 # Two responses to config/examples/store.yaml, scored by hand in
 # tests/test_api.py::test_known_answer_scores.
@@ -120,6 +126,23 @@ indicator_set:
     - {code: q2, scale: ten, weight: 0.5}
 """
 
+# The restaurant's ladder (seed 003): no dish within 10 minutes, a fruit plate; after 15,
+# 20 % off as well; after 20, on a complaint, the manager brings double compensation within
+# 5 minutes. A commitments section, appended to a document such as SMALL.
+RESTAURANT = """
+commitments:
+  - code: first_dish
+    name_zh: 上菜时限
+    applies_to: 'case.type == "dine_in"'
+    clock: {start: ordered, stop: dish_served}
+    limit: 10m
+    ladder:
+      - {code: fruit_plate, after: 10m, remedy: "free fruit plate"}
+      - {code: discount_20, after: 15m, remedy: "20 % off the meal", percent_off: 20}
+      - {code: double_refund, after: 20m, when: '"complained" in case.events', respond_within: 5m,
+         delivered: compensation_paid, remedy: "manager brings double compensation"}
+"""
+
 # store.yaml plus an open (text) question, so text answers can be tried too
 TEXT_YAML = STORE_YAML.replace("  nps: {kind: nps}", "  nps: {kind: nps}\n  comment: {kind: text}").replace(
     '(0-10)?"}', '(0-10)?"}\n        - {code: what_to_improve, scale: comment}'
@@ -151,6 +174,19 @@ def use_evaluator(app, evaluator) -> None:
     from core.operations.cases import EVALUATOR_KEY
 
     app.extensions["csm"].sessions.kw["info"][EVALUATOR_KEY] = evaluator
+
+
+def use_customer_fields(app, hook) -> None:
+    """Make ``app`` read customers' fields (``customer.*``) through ``hook`` (session,
+    tenant id, customer ids → customer id → fields); None: back to none."""
+    from core.operations.cases import CUSTOMER_FIELDS_KEY
+
+    state = app.extensions["csm"]
+    for factory in (state.sessions, state.read_sessions):
+        if hook is None:
+            factory.kw["info"].pop(CUSTOMER_FIELDS_KEY, None)
+        else:
+            factory.kw["info"][CUSTOMER_FIELDS_KEY] = hook
 
 
 class Receiver:
@@ -203,6 +239,19 @@ class Receiver:
         self.server.server_close()
 
 
+def fill_customers(t, mark: str = "x") -> dict:
+    """Give tenant ``t`` (whose latest configuration has CUSTOMER_SECTIONS) a row in each
+    customer table through the API: customer ``customer-of-<mark>`` graded G3 for
+    2026-03 (0.5 × 30 + 0.3 × 50 + 0.2 × 40 = 38) and one entitled service request (no
+    alert, so the alert tables hold what fill_cases_and_webhooks put there). Returns the ids."""
+    customer_id = f"customer-of-{mark}"
+    r = t.post("/api/v1/customers", json={"period": "2026-03", "customers": [{"customer_id": customer_id, "attributes": {"contribution": 30, "compliance": 50, "capability": 40}}]})
+    assert r.status_code == 201 and r.json["counts"]["G3"] == 1, r.json
+    r = t.post("/api/v1/service-requests", json={"customer_id": customer_id, "service": "phone_order", "at": "2026-03-10T09:00:00Z"})
+    assert r.status_code == 201 and r.json["outcome"] == "entitled", r.json
+    return {"customers": [customer_id]}
+
+
 def fill_cases_and_webhooks(app, t, mark: str = "x") -> dict:
     """Give tenant ``t`` a row in each case, alert and webhook table through the API: a
     case (``case-of-<mark>``) and an event breaching a 10-minute deadline, so one alert;
@@ -232,3 +281,60 @@ def fill_cases_and_webhooks(app, t, mark: str = "x") -> dict:
         settings["WEBHOOK_ALLOW_PRIVATE"] = False
         receiver.close()
     return {"alerts": [a["id"] for a in t.get("/api/v1/alerts").json], "cases": [case_id], "webhooks": [hook_id]}
+
+
+# --- analyses -------------------------------------------------------------------------------
+
+# A journey with every mark: overall question, an expectation pair, peak and end stages,
+# a KANO feature on the core's `kano` scale, loyalty questions.
+ESTATE_YAML = """version: 1
+scales:
+  ten: {kind: numeric, min: 0, max: 10}
+indicator_set:
+  code: estate
+  children:
+    - code: sales
+      weight: 0.5
+      peak_end: peak
+      children:
+        - {code: sign, weight: 0.5, scale: ten, touchpoint: contract}
+        - {code: sign_exp, weight: 0, scale: ten, expectation_of: sign, touchpoint: contract}
+        - {code: hand, weight: 0.5, scale: ten, touchpoint: handover}
+    - code: service
+      weight: 0.5
+      peak_end: end
+      children:
+        - {code: fix, scale: ten, touchpoint: repairs}
+        - {code: fee, scale: ten, touchpoint: fees}
+    - code: extra
+      weight: 0
+      children:
+        - {code: overall, weight: 0.4, scale: ten, role: overall}
+        - {code: loyal, weight: 0.3, scale: ten}
+        - {code: again, weight: 0.3, scale: ten}
+        - {code: app_f, weight: 0, scale: kano}
+        - {code: app_d, weight: 0, scale: kano}
+analysis:
+  kano:
+    features: [{code: app, functional: app_f, dysfunctional: app_d}]
+  pls:
+    constructs: {SALES: [sign, hand], SERV: [fix, fee], SAT: [overall, loyal]}
+    paths: {SAT: [SALES, SERV]}
+  min_n: 10
+"""
+
+
+def estate_csv(n: int = 120, seed: int = 3) -> str:
+    rng = np.random.default_rng(seed)
+    sign, hand, fix, fee = (rng.integers(0, 11, n) for _ in range(4))
+    overall = np.clip(np.round(0.1 * sign + 0.2 * hand + 0.5 * fix + 0.2 * fee + rng.normal(0, 1, n)), 0, 10).astype(int)
+    frame = pd.DataFrame({
+        "response_id": [f"r{i}" for i in range(n)],
+        "collected_at": pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": rng.choice(["north", "south"], n),
+        "sign": sign, "sign_exp": np.clip(sign + rng.integers(-2, 3, n), 0, 10), "hand": hand, "fix": fix, "fee": fee,
+        "overall": overall, "loyal": np.clip(overall + rng.integers(-2, 3, n), 0, 10), "again": np.clip(overall + rng.integers(-3, 2, n), 0, 10),
+        "app_f": rng.choice(["like", "neutral", "must_be"], n), "app_d": rng.choice(["dislike", "neutral", "live_with"], n),
+    })
+    frame.loc[::17, "fee"] = None  # some blanks
+    return frame.to_csv(index=False)

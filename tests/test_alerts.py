@@ -27,14 +27,15 @@ def test_the_deadline_evaluator_by_hand():
     """Opened 10:00, limit 10 min: at 10:05 nothing, next check 10:10; at 10:12 one breach
     dated 10:10; closed 10:08 (in time): nothing and no next check; closed 10:15: breach at 10:10."""
     rule = Deadline(TEN)
-    assert rule(None, snapshot(("opened", T0)), T0 + timedelta(minutes=5)) == Evaluation((), T0 + TEN)
-    late = rule(None, snapshot(("opened", T0)), T0 + timedelta(minutes=12))
+    assert rule.one(snapshot(("opened", T0)), T0 + timedelta(minutes=5)) == Evaluation((), T0 + TEN)
+    late = rule.one(snapshot(("opened", T0)), T0 + timedelta(minutes=12))
     assert [(a.kind, a.dedup_key, a.occurred_at, a.case_id, a.customer_id) for a in late.alerts] == [("breached", "breached:c1:deadline", T0 + TEN, "c1", "cust")]
     assert late.next_check_at is None
-    assert rule(None, snapshot(("opened", T0), ("closed", T0 + timedelta(minutes=8))), T0 + timedelta(hours=1)) == Evaluation()
-    assert len(rule(None, snapshot(("opened", T0), ("closed", T0 + timedelta(minutes=15))), T0 + timedelta(hours=1)).alerts) == 1
-    assert rule(None, snapshot(("closed", T0)), T0) == Evaluation()
-    assert no_commitments(None, snapshot(("opened", T0)), T0 + timedelta(days=9)) == Evaluation()
+    assert rule.one(snapshot(("opened", T0), ("closed", T0 + timedelta(minutes=8))), T0 + timedelta(hours=1)) == Evaluation()
+    assert len(rule.one(snapshot(("opened", T0), ("closed", T0 + timedelta(minutes=15))), T0 + timedelta(hours=1)).alerts) == 1
+    assert rule.one(snapshot(("closed", T0)), T0) == Evaluation()
+    assert no_commitments(None, [snapshot(("opened", T0))], T0 + timedelta(days=9)) == [Evaluation()]
+    assert rule(None, [snapshot(("opened", T0)), snapshot()], T0 + timedelta(minutes=5)) == [Evaluation((), T0 + TEN), Evaluation()]
 
 
 def test_a_candidate_is_checked():

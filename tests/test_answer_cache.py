@@ -188,3 +188,44 @@ def test_redis_down_caches_in_process_memory(app_db_url, scorings, caplog):
         assert "Redis unreachable" in caplog.text
     finally:
         app.extensions["csm"].engine.dispose()
+
+
+def test_score_computations_in_a_process_are_bounded_and_a_waiting_twin_is_served_from_the_cache(app_db_url, monkeypatch):
+    """SCORE_CONCURRENCY 1: four requests at once, two of them the same, are computed
+    one at a time, and the twin that waited is answered from the cache."""
+    import threading
+    import time
+
+    app = create_app({"DATABASE_URL": app_db_url, "OPERATOR_KEY": OPERATOR_KEY, "TESTING": True, "SCORE_CONCURRENCY": 1})
+    acme = TenantHandle(app.test_client(), "acme")
+    acme.upload()
+    assert acme.post("/api/v1/responses", json={"responses": TWO}).status_code == 201
+    running, peak, calls, lock = [0], [0], [], threading.Lock()
+    real = reports.score_blocks
+
+    def slow(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            calls.append(1)
+        time.sleep(0.2)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(reports, "score_blocks", slow)
+    urls = ["/api/v1/scores", "/api/v1/scores?by=segment", "/api/v1/scores?by=touchpoint", "/api/v1/scores?by=segment"]
+    answers = [None] * len(urls)
+
+    def ask(i):
+        answers[i] = app.test_client().get(urls[i], headers=acme.headers)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(urls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 4 and answers[1].json == answers[3].json
+    assert peak[0] == 1 and len(calls) == 3  # one at a time; the second by=segment was not scored again

@@ -5,6 +5,7 @@ their tenant, and are built by migration 0007 for responses stored before it."""
 from __future__ import annotations
 
 import json
+import struct
 from datetime import datetime, timezone
 
 import numpy as np
@@ -26,7 +27,7 @@ from core.operations.configuration import config_of, config_version
 from core.operations.reports import report
 from core.scoring import ScoringInputError, score
 from core.store import decode, encode, score_blocks
-from core.store.codec import id_runs
+from core.store.codec import CUSTOMERS, id_runs
 from core.store.columns import FLAG, FLOAT, INTEGER, OPTION, KeyColumn, build
 from tests.helpers import TEXT_YAML, TWO, app_session
 
@@ -70,6 +71,32 @@ def test_columns_encode_each_kind_of_answer_compactly():
     assert back.customer_id.values == ("c1", "c2") and back.collected_at.tolist() == cols.collected_at.tolist()
 
 
+def _as_layout_1(payload: bytes) -> bytes:
+    """The same block as layout 1 wrote it: the customer dictionary in the header."""
+    view = decode(payload)
+    header = {**view.header, "customer_id": list(view.key("customer_id").values)}
+    header["sections"] = [section for section in header["sections"] if section[0] != CUSTOMERS]
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(9 + len(text)) % 8)
+    return b"CSMA" + bytes([1]) + struct.pack("<I", len(text)) + text + payload[view.body :]
+
+
+def test_the_customer_dictionary_is_parsed_only_when_asked_for_and_layout_1_still_reads():
+    iset = load_config(TEXT_YAML).indicator_set
+    answers = pd.DataFrame({"env_overall": ["A", "C", "D", "B"]})
+    times = pd.to_datetime(["2026-01-01T00:00:00Z"] * 4, utc=True)
+    cols = build(times, ["web"] * 4, ["c1", "客户-2", None, "c1"], pd.DataFrame({"segment": ["vip", "new", "vip", None]}), answers, iset)
+    payload = encode(cols.with_ids([1, 2, 3, 4]))
+    view = decode(payload)
+    assert payload[4] == 2 and "customer_id" not in view.header  # not in the header every read parses
+    assert (view.key("customer_id").codes.tolist(), view.key("customer_id").values) == ([0, 1, -1, 0], ("c1", "客户-2"))
+    old = _as_layout_1(payload)
+    assert old[4] == 1 and decode(old).header["customer_id"] == ["c1", "客户-2"]
+    assert decode(old).key("customer_id").values == ("c1", "客户-2")
+    for by in ((), ("customer_id",), ("segment",)):
+        assert score_blocks([old], iset, by=by).to_dict() == score_blocks([payload], iset, by=by).to_dict()
+
+
 def test_id_runs_and_dictionary_cut_to_the_rows_kept():
     assert id_runs(np.array([1, 2, 3, 10, 11, 20])) == [[1, 3], [10, 2], [20, 1]]
     assert id_runs(np.array([], dtype=np.int64)) == []
@@ -100,9 +127,9 @@ def _store(app, tenant_id, rows: int = 3000, batch: int = 700, seed: int = 5):
     return iset, frame
 
 
-def _both(session, tenant_id, iset, by=(), period=None, start=None, end=None):
-    expected = score(ResponseRepository(session).load_frame(tenant_id, 1, start, end), iset, by=by, period=period, canonical=True).to_dict()
-    got = score_blocks(AnswerBlockRepository(session).payloads(tenant_id, 1, start, end), iset, by=by, period=period, start=start, end=end).to_dict()
+def _both(session, tenant_id, iset, by=(), period=None, start=None, end=None, **kw):
+    expected = score(ResponseRepository(session).load_frame(tenant_id, 1, start, end), iset, by=by, period=period, canonical=True, **kw).to_dict()
+    got = score_blocks(AnswerBlockRepository(session).payloads(tenant_id, 1, start, end), iset, by=by, period=period, start=start, end=end, **kw).to_dict()
     return got, expected
 
 
@@ -127,6 +154,26 @@ def test_scores_from_the_store_equal_scores_from_the_json(app, make_tenant, by, 
         got, expected = _both(session, acme.id, iset, by, period, start, end)
     assert got == expected
     assert got["n"] == expected["n"]
+
+
+@pytest.mark.parametrize(
+    "by,period,compare",
+    [(("period",), "month", "previous"), (("segment", "period"), "month", "2026-02"), (("touchpoint", "period"), "quarter", "previous")],
+)
+def test_margins_and_comparisons_from_the_store_equal_those_from_the_json(app, make_tenant, by, period, compare):
+    """The respondent-level spread (margins of every node, the tests of differences) is the
+    same whether the answers come from the answer store or from the stored JSON."""
+    acme = make_tenant("acme")
+    acme.upload(TEXT_YAML)
+    iset, _ = _store(app, acme.id)
+    with app_session(app, acme.id) as session:
+        got, expected = _both(session, acme.id, iset, by, period, min_n=50, compare=compare)
+    assert got == expected
+    assert got["compare"] == compare and got["min_n"] == 50
+    compared = [g["compare"] for g in got["groups"].values() if "compare" in g]
+    assert compared and all(c["csi"]["test"] == "welch_t" for c in compared)
+    assert all(c["csi"]["p_value"] is not None for c in compared if min(c["csi"]["n"]) >= 2)
+    assert all(node["margin_of_error"] is not None for node in got["nodes"].values() if node["score"] is not None)
 
 
 def test_grouping_by_customer_and_a_bad_key_read_the_same(app, make_tenant):
@@ -282,3 +329,24 @@ def test_migration_0007_builds_blocks_for_responses_already_stored(db_url):
             assert "answer_blocks" not in set(inspect(connection).get_table_names())
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("by,period,start,end", [CASES[0], CASES[3], CASES[4]])
+def test_version_all_reads_every_versions_blocks_and_equals_the_json(app, make_tenant, monkeypatch, by, period, start, end):
+    """``version=all`` pools the blocks of versions 1 and 2 (the same tree uploaded twice)
+    and scores exactly as the JSON rows of both versions concatenated, without reading
+    any of those rows."""
+    acme = make_tenant("acme")
+    acme.upload(TEXT_YAML)
+    iset, _ = _store(app, acme.id, rows=1400, batch=500, seed=5)
+    acme.upload(TEXT_YAML)
+    _store(app, acme.id, rows=900, batch=400, seed=6)
+    with app_session(app, acme.id) as session:
+        repo = ResponseRepository(session)
+        frames = [repo.load_frame(acme.id, number, start, end) for number in (1, 2)]
+        expected = score(pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True), iset, by=by, period=period, canonical=True).to_dict()
+        parsed = []
+        monkeypatch.setattr(ResponseRepository, "load_frame", lambda *a, **k: parsed.append(a))  # the report must not read the JSON
+        got = report(session, acme.id, "all", start, end, by, period)
+    assert (got.pop("version"), got.pop("versions")) == ("all", [1, 2]) and parsed == []
+    assert got == expected and got["n"] == sum(len(f) for f in frames)

@@ -63,17 +63,17 @@ def test_csv_frames_read_as_the_json_items():
 
 
 def test_events_before_their_case_then_the_case_then_the_same_batches_again(make_tenant, engine):
-    t = make_tenant("acme")
+    t = make_tenant("acme")  # no configuration: no commitment names any type
     r = t.post("/api/v1/case-events", json={"events": EVENTS})
-    assert r.status_code == 201 and r.json == {"accepted": 3, "created": 3, "updated": 0, "unchanged": 0, "alerts_raised": 0}, r.json
+    assert r.status_code == 201 and r.json == {"accepted": 3, "created": 3, "updated": 0, "unchanged": 0, "alerts_raised": 0, "unknown_types": ["dish_served", "ordered"]}, r.json
     # the events created two bare cases
     assert rows(engine, "SELECT case_key, case_type FROM cases ORDER BY case_key") == [("t-1", None), ("t-2", None)]
     case = {"case_id": "t-1", "case_type": "dine_in", "customer_id": "c-9", "touchpoint": "hall", "opened_at": "2026-03-01T03:59:00Z", "attributes": {"party": 4}}
     r = t.post("/api/v1/cases", json={"cases": [case, {"case_id": "t-3"}]})
-    assert r.status_code == 201 and r.json == {"accepted": 2, "created": 1, "updated": 1, "unchanged": 0, "alerts_raised": 0}, r.json
+    assert r.status_code == 201 and r.json == {"accepted": 2, "created": 1, "updated": 1, "unchanged": 0, "alerts_raised": 0, "unknown_types": ["dine_in"]}, r.json
     # the same two batches again change nothing
-    assert t.post("/api/v1/cases", json={"cases": [case, {"case_id": "t-3"}]}).json == {"accepted": 2, "created": 0, "updated": 0, "unchanged": 2, "alerts_raised": 0}
-    assert t.post("/api/v1/case-events", json={"events": EVENTS}).json == {"accepted": 3, "created": 0, "updated": 0, "unchanged": 3, "alerts_raised": 0}
+    assert t.post("/api/v1/cases", json={"cases": [case, {"case_id": "t-3"}]}).json == {"accepted": 2, "created": 0, "updated": 0, "unchanged": 2, "alerts_raised": 0, "unknown_types": ["dine_in"]}
+    assert t.post("/api/v1/case-events", json={"events": EVENTS}).json == {"accepted": 3, "created": 0, "updated": 0, "unchanged": 3, "alerts_raised": 0, "unknown_types": ["dish_served", "ordered"]}
     got = t.get("/api/v1/cases/t-1").json
     assert {k: got[k] for k in ("case_id", "case_type", "customer_id", "touchpoint", "opened_at", "attributes")} == {
         "case_id": "t-1", "case_type": "dine_in", "customer_id": "c-9", "touchpoint": "hall", "opened_at": "2026-03-01T03:59:00+00:00", "attributes": {"party": 4},
@@ -90,7 +90,7 @@ def test_a_corrected_event_replaces_the_stored_one(make_tenant):
     t = make_tenant("acme")
     assert t.post("/api/v1/case-events", json={"events": EVENTS}).status_code == 201
     late = {"case_id": "t-1", "type": "dish_served", "at": "2026-03-01T04:09:00Z", "event_id": "served-1"}
-    assert t.post("/api/v1/case-events", json={"events": [late]}).json == {"accepted": 1, "created": 0, "updated": 1, "unchanged": 0, "alerts_raised": 0}
+    assert t.post("/api/v1/case-events", json={"events": [late]}).json == {"accepted": 1, "created": 0, "updated": 1, "unchanged": 0, "alerts_raised": 0, "unknown_types": ["dish_served"]}
     events = t.get("/api/v1/cases/t-1").json["events"]
     assert [(e["event_id"], e["at"]) for e in events] == [("ordered@2026-03-01T04:00:00.000000Z", "2026-03-01T04:00:00+00:00"), ("served-1", "2026-03-01T04:09:00+00:00")]
 

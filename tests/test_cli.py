@@ -119,7 +119,7 @@ def test_init_db_and_seed_demo_are_safe_to_rerun(db_url, unmigrated_app_url, tmp
     second = run("seed-demo", "--responses", "200", env=env)
     assert "demo-retail: responses already loaded" in second.output
     keys = json.loads((tmp_path / "keys.json").read_text())
-    assert set(keys) == {"demo-retail", "demo-store"} and f"demo-retail: {keys['demo-retail']}" in second.output
+    assert set(keys) == {"demo-retail", "demo-store", "demo-hotel"} and f"demo-retail: {keys['demo-retail']}" in second.output
     report = json.loads(run("report", "--tenant", "demo-retail", "--by", "store_type", "--format", "json", env=env).output)
     assert report["n"] == 200
     assert set(report["groups"]) == {"county", "township"}
@@ -175,6 +175,11 @@ def _fmt(value, decimals=1):
     return "-" if value is None else f"{value:.{decimals}f}"
 
 
+def _n(figure):
+    """n as the table prints it: marked * when below min_n (low_n)."""
+    return f"{figure['n']}{'*' if figure['low_n'] else ''}"
+
+
 def _section(lines: list[str], header_start: str, count: int) -> list[list[str]]:
     """The ``count`` rows under the first header line starting with ``header_start``."""
     at = next(i for i, line in enumerate(lines) if line.startswith(header_start))
@@ -183,7 +188,8 @@ def _section(lines: list[str], header_start: str, count: int) -> list[list[str]]
 
 def assert_table_shows(table: str, result: dict) -> None:
     lines = table.splitlines()
-    assert f"{result['indicator_set']}: CSI {_fmt(result['csi'])} ± {_fmt(result['margin_of_error'])} (95 %), n = {result['n']}" in lines
+    assert f"{result['indicator_set']}: CSI {_fmt(result['csi'])} ± {_fmt(result['margin_of_error'])} (95 %), n = {_n(result)}" in lines
+    assert f"* n below {result['min_n']} (low_n): indicative, not solid" in lines
     nodes = result["nodes"]
     for cells, (code, node) in zip(_section(lines, "node ", len(nodes)), nodes.items(), strict=True):
         rate = node.get("satisfaction_rate")
@@ -192,18 +198,19 @@ def assert_table_shows(table: str, result: dict) -> None:
             code + (" (weight 0)" if node["weight"] == 0 else ""),
             f"{node['weight']:g}",
             _fmt(node["score"]),
-            str(node["n"]),
+            _fmt(node["margin_of_error"]),
+            _n(node),
             "-" if rate is None else f"{rate * 100:.1f} %",
             _fmt(node.get("nps")),
             " ".join(f"{k}:{v}" for k, v in dist.items()) if dist else "-",
         ], code
     tps = result["touchpoints"]
     for cells, (code, tp) in zip(_section(lines, "touchpoint ", len(tps)), tps.items(), strict=True):
-        assert cells == [code, _fmt(tp["score"]), str(tp["n"])]
+        assert cells == [code, _fmt(tp["score"]), _fmt(tp["margin_of_error"]), _n(tp)]
     groups = result.get("groups", {})
     if groups:
         for cells, (label, g) in zip(_section(lines, "group ", len(groups)), groups.items(), strict=True):
-            assert cells == [label, _fmt(g["csi"]), _fmt(g["margin_of_error"]), str(g["n"])]
+            assert cells == [label, _fmt(g["csi"]), _fmt(g["margin_of_error"]), _n(g)]
         matrix = _section(lines, "node scores by ", len(nodes) + 1)
         assert matrix[0] == ["node", *groups]
         for cells, code in zip(matrix[1:], nodes, strict=True):
@@ -218,7 +225,7 @@ def test_table_shows_every_figure_of_the_json(responses_csv):
         assert_table_shows(table, result)
     assert "recommend (weight 0)" in table and "nps_recommend" in table and "(weight 0): scored and shown, but adds nothing to the CSI" in table
     nps_row = next(_cells(line) for line in table.splitlines() if line.strip().startswith("nps_recommend"))
-    assert nps_row[5] == "0.0"  # one promoter (10), one detractor (5)
+    assert nps_row[6] == "0.0"  # one promoter (10), one detractor (5)
 
 
 def test_report_table_shows_every_figure_of_the_json(app_db_url, responses_csv):
@@ -241,3 +248,22 @@ def test_seed_demo_prints_the_address_served(tmp_path):
     assert "API docs: http://127.0.0.1:9000/docs" in from_settings.output
     default = run("seed-demo", "--responses", "20", env=env)
     assert "API docs: http://127.0.0.1:8000/docs" in default.output
+
+
+def test_score_min_n_and_compare_options(responses_csv, tmp_path):
+    """--min-n sets low_n; --compare compares periods (r1 in 2026-01, r2 in 2026-04: each
+    period has one response, so April is compared with January and nothing is tested);
+    a bad --compare exits 2 naming it; the configuration's analysis.min_n is the default."""
+    args = ["score", "--config", STORE, "--responses", str(responses_csv), "--by", "period"]
+    out = json.loads(run(*args, "--compare", "previous", "--min-n", "1", "--format", "json").output)
+    assert out["min_n"] == 1 and out["low_n"] is False and out["compare"] == "previous"
+    april = next(g for label, g in out["groups"].items() if label.startswith("2026-04"))
+    assert april["compare"]["with"] == "2026-01" and april["compare"]["csi"]["p_value"] is None
+    bad = run(*args, "--compare", "2026Q1")
+    assert bad.exit_code == 2 and "--compare: compare must be `previous` or a month label such as 2026-03, not '2026Q1'" in bad.stderr
+    alone = run("score", "--config", STORE, "--responses", str(responses_csv), "--compare", "previous")
+    assert alone.exit_code == 2 and "--compare: compare needs `period` among the breakdown keys" in alone.stderr
+    config = tmp_path / "with-analysis.yaml"
+    config.write_text((ROOT / "config" / "examples" / "store.yaml").read_text() + "analysis:\n  min_n: 2\n", encoding="utf-8")
+    out = json.loads(run("score", "--config", str(config), "--responses", str(responses_csv), "--format", "json").output)
+    assert out["min_n"] == 2 and out["low_n"] is False

@@ -8,19 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from core.cli import main
-from tests.helpers import SMALL
+from tests.helpers import RESTAURANT, SMALL
 
-CONFIG = SMALL + """commitments:
-  - code: first_dish
-    applies_to: 'case.type == "dine_in"'
-    clock: {start: ordered, stop: dish_served}
-    limit: 10m
-    ladder:
-      - {code: fruit_plate, after: 10m, remedy: "free fruit plate"}
-      - {code: discount_20, after: 15m, remedy: "20 % off the meal", percent_off: 20}
-      - {code: double_refund, after: 20m, when: '"complained" in case.events', respond_within: 5m,
-         delivered: compensation_paid, remedy: "manager brings double compensation"}
-"""
+CONFIG = SMALL + RESTAURANT
 
 EVENTS = """case_id,type,at,case_type,touchpoint,table
 t1,ordered,2026-03-01T12:00:00+08:00,dine_in,restaurant,7

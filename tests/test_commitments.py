@@ -10,23 +10,10 @@ import pytest
 from core.commitments import evaluate
 from core.commitments.table import case_log
 from core.config import load_config
-from tests.helpers import SMALL
+from tests.helpers import RESTAURANT, SMALL
 
 MIN = 60.0
 
-RESTAURANT = """
-commitments:
-  - code: first_dish
-    name_zh: 上菜时限
-    applies_to: 'case.type == "dine_in"'
-    clock: {start: ordered, stop: dish_served}
-    limit: 10m
-    ladder:
-      - {code: fruit_plate, after: 10m, remedy: "free fruit plate"}
-      - {code: discount_20, after: 15m, remedy: "20 % off the meal", percent_off: 20}
-      - {code: double_refund, after: 20m, when: '"complained" in case.events', respond_within: 5m,
-         delivered: compensation_paid, remedy: "manager brings double compensation"}
-"""
 
 
 def run(section: str, rows: list[tuple], at: str, columns=("case_id", "type", "at"), **kw):

@@ -20,7 +20,7 @@ from core.cli import main as csm
 from core.db.repositories.tenants import owned_tables
 from core.db.tables import ApiKeyRow, IdempotencyKeyRow, TenantRow
 from core.operations import base, erasure
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TWO, auth, fill_cases_and_webhooks
+from tests.helpers import CUSTOMER_SECTIONS, OPERATOR_KEY, STORE_YAML, TWO, auth, fill_cases_and_webhooks, fill_customers
 
 # Version 2: environment re-weighted 0.5/0.5, plus an open (text) question, never scored.
 V2_YAML = (
@@ -31,6 +31,7 @@ V2_YAML = (
         "        - {code: cashier_attitude, weight: 0.5, scale: sat4,",
         "        - {code: what_to_improve, scale: comment}\n        - {code: cashier_attitude, weight: 0.5, scale: sat4,",
     )
+    + CUSTOMER_SECTIONS  # customers graded under version 2
 )
 # Collected under version 2: CSV-hostile text (comma, quotes, newline, CJK), a decimal
 # answer, a number-like attribute, customer ids and touchpoints, an attribute only one row has.
@@ -59,19 +60,23 @@ EXPECTED_FILES = {
     "responses/v1.csv",
     "responses/v2.csv",
     "audit_events.jsonl",
-    *(CASE_FILES := ("cases.jsonl", "alerts.jsonl", "webhook_endpoints.json", "webhook_deliveries.jsonl")),
+    *(CASE_FILES := ("cases.jsonl", "alerts.jsonl", "webhook_endpoints.json", "webhook_deliveries.jsonl", "customers.jsonl", "service_requests.jsonl")),
 }
 TENANT_TABLES = {
     "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks",
     "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
+    "customers", "customer_grades", "service_requests",
 }
-EXPORTED_COUNTS = ("api_keys", "tenant_plugins", "config_versions", "responses", "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts", "audit_events")
+EXPORTED_COUNTS = (
+    "api_keys", "tenant_plugins", "config_versions", "responses", "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
+    "customers", "customer_grades", "service_requests", "audit_events",
+)
 
 
 def populate(make_tenant, engine, app):
     """acme: 2 versions (uploaded by different admin keys), responses under both, a viewer
     key and a revoked integrator key, an idempotency key, an enabled plugin, a case with
-    its event, alert, webhook endpoint, delivery and attempt (helpers.fill_cases_and_webhooks);
+    its event, alert, webhook endpoint, delivery and attempt (helpers.fill_cases_and_webhooks), a graded customer and its service request (helpers.fill_customers);
     beta: its own of each. Returns the two TenantHandles."""
     acme, beta = make_tenant("acme"), make_tenant("beta")
     acme.upload()
@@ -83,11 +88,12 @@ def populate(make_tenant, engine, app):
     assert acme.post("/api/v1/keys", json={"name": "dashboard", "role": "viewer"}).status_code == 201
     integrator = acme.post("/api/v1/keys", json={"name": "old feed", "role": "integrator"}).json["key"]["id"]
     assert acme.delete(f"/api/v1/keys/{integrator}").status_code == 204
-    beta.upload()
+    beta.upload(STORE_YAML + CUSTOMER_SECTIONS)
     assert beta.post("/api/v1/responses", json={"responses": BETA}).status_code == 201
     for t in (acme, beta):
         assert t.put("/api/v1/tenant/plugins/retail").status_code == 200
         fill_cases_and_webhooks(app, t, t.slug)
+        fill_customers(t, t.slug)
     later = datetime.now(timezone.utc) + timedelta(hours=24)
     with engine.begin() as connection:
         for t in (acme, beta):
@@ -130,8 +136,14 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine, app):
     assert manifest["counts"] == {k: in_db[k] for k in EXPORTED_COUNTS}
     assert manifest["counts"] == {
         "api_keys": 4, "tenant_plugins": 1, "config_versions": 2, "responses": 4, "cases": 1, "case_events": 1, "alerts": 1,
-        "webhook_endpoints": 1, "webhook_deliveries": 1, "webhook_attempts": 1, "audit_events": in_db["audit_events"],
+        "webhook_endpoints": 1, "webhook_deliveries": 1, "webhook_attempts": 1, "customers": 1, "customer_grades": 1, "service_requests": 1,
+        "audit_events": in_db["audit_events"],
     }
+    [customer] = [json.loads(line) for line in files["customers.jsonl"].decode().splitlines()]
+    assert customer["customer_id"] == "customer-of-acme" and customer["attributes"] == {"capability": 40.0, "compliance": 50.0, "contribution": 30.0}
+    assert [(g["period"], g["grade"], g["score"], g["config_version"]) for g in customer["grades"]] == [("2026-03", "G3", 38.0, 2)]
+    [request] = [json.loads(line) for line in files["service_requests.jsonl"].decode().splitlines()]
+    assert (request["customer_id"], request["service"], request["outcome"], request["grade"]) == ("customer-of-acme", "phone_order", "entitled", "G3")
     [case] = [json.loads(line) for line in files["cases.jsonl"].decode().splitlines()]
     assert case["case_id"] == "case-of-acme" and case["attributes"] == {"note": "acme"}
     assert [(e["type"], e["at"], e["attributes"]) for e in case["events"]] == [("opened", "2026-01-01T10:00:00Z", {"note": "acme"})]
@@ -174,7 +186,7 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine, app):
         hashes = list(connection.scalars(select(ApiKeyRow.key_hash)))
     assert len(hashes) == 5  # acme: 4 keys, beta: 1
     everything = [response.data, *files.values()]
-    for secret in [*hashes, acme.key, beta.key, "beta-only-1", "beta-secret-segment", "beta-retry-1", "case-of-beta", "beta hook", "whsec_"]:
+    for secret in [*hashes, acme.key, beta.key, "beta-only-1", "beta-secret-segment", "beta-retry-1", "case-of-beta", "beta hook", "whsec_", "customer-of-beta"]:
         assert not any(secret.encode() in blob for blob in everything), secret
 
 

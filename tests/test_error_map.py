@@ -16,9 +16,10 @@ from core.config import ConfigError
 from core.config.errors import ConfigIssue
 from core.db.errors import ConfigVersionConflict, InvalidSlug, SlugTaken
 from core.ingest import BatchError, RowError
-from core.operations.base import Conflict, NotFound, NothingToUse
+from core.operations.base import Conflict, InvalidValue, NotFound, NothingToUse
 from core.operations.erasure import ConfirmationMismatch
 from core.operations.webhooks import InvalidWebhookUrl
+from core.analysis.errors import AnalysisInputError
 from core.scoring import ScoringInputError
 
 ISSUE = ConfigIssue(("indicator_set", "children"), "sibling weights sum to 0.9, not 1", 21, "store.yaml")
@@ -53,6 +54,7 @@ CASES = [
     (ConfigError([ISSUE]), 422, "the configuration has 1 problem(s)", [item("yaml", "indicator_set.children", "sibling weights sum to 0.9, not 1", line=21)], None),
     (ScoringInputError("unknown group-by column 'colour'"), 422, "unknown group-by column 'colour'", [item("query", "by", "unknown group-by column 'colour'")], None),
     (ScoringInputError("versions 1 and 2 score differently", "version"), 422, "versions 1 and 2 score differently", [item("query", "version", "versions 1 and 2 score differently")], None),
+    (AnalysisInputError("target", "unknown question 'nope'"), 422, "target: unknown question 'nope'", [item("query", "target", "unknown question 'nope'")], None),
     (idempotency.InvalidKey("bad key"), 422, "bad key", [item("header", "Idempotency-Key", "bad key")], None),
     (idempotency.KeyReused("other payload"), 422, "other payload", [item("header", "Idempotency-Key", "other payload")], None),
     (idempotency.InFlight("still in progress"), 409, "still in progress", [item("header", "Idempotency-Key", "still in progress")], "1"),
@@ -69,6 +71,7 @@ CASES = [
         "2",
     ),
     (InvalidWebhookUrl("url 10.0.0.1 is a private address"), 422, "url 10.0.0.1 is a private address", [item("body", "url", "url 10.0.0.1 is a private address")], None),
+    (InvalidValue("body", "period", "'2026-3' is not a month: write it as 2026-03"), 422, "'2026-3' is not a month: write it as 2026-03", [item("body", "period", "'2026-3' is not a month: write it as 2026-03")], None),
 ]
 TOTALS = {4: 3}  # CASES index → total, where errors lists fewer problems than there are (BatchError, total=3)
 

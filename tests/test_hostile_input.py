@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from core.alerts import AlertCandidate
 from core.app import create_app
 from core.operations.alerts import raise_alerts
-from tests.helpers import OPERATOR_KEY, PUBLIC_HOOK_URL, STORE_YAML, TEXT_YAML, app_session, auth
+from tests.helpers import CUSTOMER_SECTIONS, OPERATOR_KEY, PUBLIC_HOOK_URL, STORE_YAML, TEXT_YAML, app_session, auth
 
 OPERATOR = auth(OPERATOR_KEY)
 ERROR_KEYS = {"code", "status", "message", "errors", "total"}
@@ -611,6 +611,12 @@ HOSTILE_BODIES = [
     ),
     ("application/json", json.dumps({"events": [{"case_id": f"c{i}", "type": "t", "at": "2026-01-01T00:00:00Z", "attributes": {f"k{i}": i}} for i in range(500)]}).encode()),
     ("application/json", json.dumps({"url": "http://169.254.169.254/latest/meta-data", "kinds": None, "description": "\u0000"}).encode()),
+    (
+        "application/json",
+        (b'{"customers": [{"customer_id": "\\u0000", "attributes": {"contribution": "1e999", "compliance": [[]], "\\ud800": 1}}, {"customer_id": []}],'
+         b' "period": "2026-13", "customer_id": "\\ud800", "service": "\\u0000", "at": "9999-99-99"}'),
+    ),
+    ("application/json", json.dumps({"customers": [{"customer_id": f"cu{i}", "attributes": {f"k{i}": i}} for i in range(500)]}).encode()),
     ("application/yaml", ALIAS_BOMB.encode()),
     ("application/yaml", b"\x00\xff\xfe"),
     ("application/yaml", nested(60).encode()),
@@ -653,7 +659,9 @@ def test_no_payload_gets_a_500_from_any_operation(acme, app):
     with app_session(app, t.id) as session:
         [alert] = raise_alerts(session, t.id, [AlertCandidate("breached", "hostile", datetime.now(timezone.utc), case_id="c1")])
     assert t.post("/api/v1/cases", json={"cases": [{"case_id": "c1"}]}).status_code == 201
-    fill = {"version": "1", "key_id": str(spare), "code": "retail", "template": template, "slug": "acme", "name": "retail", "case_id": "c1", "alert_id": str(alert.id), "endpoint_id": str(hook)}
+    t.upload(TEXT_YAML + "\n" + CUSTOMER_SECTIONS)  # so the customer routes have a section to check against
+    assert t.post("/api/v1/customers", json={"customers": [{"customer_id": "cu1", "attributes": {"contribution": 50, "compliance": 50, "capability": 50}}]}).status_code == 201
+    fill = {"customer_id": "cu1", "method": "drivers", "version": "1", "key_id": str(spare), "code": "retail", "template": template, "slug": "acme", "name": "retail", "case_id": "c1", "alert_id": str(alert.id), "endpoint_id": str(hook)}
     spec = t.client.get("/openapi.json").json
     operations = sorted(set(_operations(spec, fill)))
     assert len(operations) >= 20

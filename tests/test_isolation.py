@@ -26,7 +26,7 @@ from sqlalchemy import inspect, text
 
 from core.api.context import state
 from core.db.tenancy import APP_FILTER_KEY, without_app_filter
-from tests.helpers import OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth, fill_cases_and_webhooks
+from tests.helpers import CUSTOMER_SECTIONS, OPERATOR_KEY, STORE_YAML, TENANT_TABLES, auth, fill_cases_and_webhooks, fill_customers
 
 SECRET = "victim-secret"
 VICTIM, MALLORY = "victim-tenant", "mallory-tenant"
@@ -47,13 +47,14 @@ def answers(n: int, prefix: str, segment: str) -> list[dict]:
 
 
 def build_victim(t, app) -> dict:
-    """Three configuration versions (2 and 3 exist only here), responses under 2 and 3,
-    an integrator key, an Idempotency-Key, an enabled plugin, a case with events and the
+    """Three configuration versions (2 and 3 exist only here), responses under 2 and 3
+    (those under 2 of one customer), an integrator key, an Idempotency-Key, an enabled plugin, a case with events and the
     alert they raised, a webhook endpoint with a delivery and its logged attempt; every
     stored text carries SECRET."""
     for n in (1, 2, 3):
-        t.upload(STORE_YAML + f"# {SECRET} configuration {n}\n")
-    r = t.post("/api/v1/responses", json={"responses": answers(3, SECRET, SECRET), "version": 2})
+        t.upload(STORE_YAML + CUSTOMER_SECTIONS + f"# {SECRET} configuration {n}\n")
+    customer = f"customer-of-{SECRET}"  # answers responses here and is a graded customer (fill_customers)
+    r = t.post("/api/v1/responses", json={"responses": [{**item, "customer_id": customer} for item in answers(3, SECRET, SECRET)], "version": 2})
     assert r.status_code == 201, r.json
     r = t.post("/api/v1/responses", json={"responses": answers(2, f"{SECRET}-late", SECRET)}, headers={"Idempotency-Key": "shared-key"})
     assert r.status_code == 201, r.json
@@ -61,7 +62,8 @@ def build_victim(t, app) -> dict:
     assert extra.status_code == 201
     assert t.put(f"/api/v1/tenant/plugins/{PLUGIN}").status_code == 200
     keys = [k["id"] for k in t.get("/api/v1/keys").json]
-    return {"versions": [2, 3], "keys": keys, **fill_cases_and_webhooks(app, t, SECRET)}
+    customers = fill_customers(t, SECRET)["customers"]
+    return {"versions": [2, 3], "keys": keys, "customers": sorted({customer, *customers}), **fill_cases_and_webhooks(app, t, SECRET)}
 
 
 def build_mallory(t) -> None:
@@ -126,13 +128,18 @@ def attack(victim, mallory, ids) -> list[bytes]:
             none = call(method, f"/api/v1/keys/{NOWHERE}", **kw)
             assert r.status_code == 404 and same_answer(r, none, ids=(str(key_id), str(NOWHERE)))
 
+    # the victim's customer: erasing it erases nothing (0, as for a customer nobody has)
+    for customer in ids["customers"]:
+        r, none = call("delete", f"/api/v1/customers/{customer}/responses"), call("delete", "/api/v1/customers/no-such-customer/responses")
+        assert r.status_code == 200 and r.json["erased"] == 0 and same_answer(r, none, ids=(customer, "no-such-customer"))
+
     # alerts, cases and webhook endpoints, by id in the path and in the query
     for alert_id in ids["alerts"]:
         for method, suffix in (("get", ""), ("post", "/acknowledge")):
             r, none = call(method, f"/api/v1/alerts/{alert_id}{suffix}"), call(method, f"/api/v1/alerts/{NOWHERE}{suffix}")
             assert r.status_code == 404 and same_answer(r, none, ids=(str(alert_id), str(NOWHERE)))
     for case_id in ids["cases"]:
-        r, none = call("get", f"/api/v1/cases/{case_id}"), call("get", "/api/v1/cases/no-such-case")
+        r, none = call("get", f"/api/v1/cases/{case_id}?at=2026-01-01T12:00:00Z"), call("get", "/api/v1/cases/no-such-case?at=2026-01-01T12:00:00Z")
         assert r.status_code == 404 and same_answer(r, none, ids=(case_id, "no-such-case"))
         r, none = call("get", f"/api/v1/alerts?case_id={case_id}"), call("get", "/api/v1/alerts?case_id=no-such-case")
         assert r.status_code == 200 and r.json == [] and same_answer(r, none, ids=(case_id, "no-such-case"))
@@ -143,10 +150,26 @@ def attack(victim, mallory, ids) -> list[bytes]:
             assert r.status_code == 404 and same_answer(r, none, ids=(str(hook_id), str(NOWHERE)))
     assert call("get", "/api/v1/alerts").json == [] and call("get", "/api/v1/cases").json == [] and call("get", "/api/v1/webhooks").json == []
 
+    # customers by id in the path, in the query and in a body
+    for customer_id in ids["customers"]:
+        for suffix in ("", "/grades"):
+            r, none = call("get", f"/api/v1/customers/{customer_id}{suffix}"), call("get", f"/api/v1/customers/no-such-customer{suffix}")
+            assert r.status_code == 404 and same_answer(r, none, ids=(customer_id, "no-such-customer"))
+        r, none = call("get", f"/api/v1/service-requests?customer_id={customer_id}"), call("get", "/api/v1/service-requests?customer_id=no-such-customer")
+        assert r.status_code == 200 and r.json == [] and same_answer(r, none, ids=(customer_id, "no-such-customer"))
+        body = {"service": "phone_order", "at": "2026-03-10T09:00:00Z"}
+        r = call("post", "/api/v1/service-requests", json={**body, "customer_id": customer_id})
+        none = call("post", "/api/v1/service-requests", json={**body, "customer_id": "no-such-customer"})
+        assert r.status_code == 404 and same_answer(r, none, ids=(customer_id, "no-such-customer"))
+    assert call("get", "/api/v1/customers").json == [] and call("get", "/api/v1/service-requests").json == []
+
     # numbers in the query
     for n in ids["versions"]:
         for query in ("", "&by=segment", "&by=period&period=quarter"):
             r, none = call("get", f"/api/v1/scores?version={n}{query}"), call("get", f"/api/v1/scores?version={NOWHERE}{query}")
+            assert r.status_code == 404 and same_answer(r, none, ids=(str(n), str(NOWHERE)))
+        for analysis in ("drivers?target=env_overall", "kano?features=[]", "astrology"):
+            r, none = call("get", f"/api/v1/analyses/{analysis}&version={n}".replace("astrology&", "astrology?")), call("get", f"/api/v1/analyses/{analysis}&version={NOWHERE}".replace("astrology&", "astrology?"))
             assert r.status_code == 404 and same_answer(r, none, ids=(str(n), str(NOWHERE)))
         r, none = call("get", f"/api/v1/responses?version={n}"), call("get", f"/api/v1/responses?version={NOWHERE}")
         assert r.status_code == 200 and r.json == [] and same_answer(r, none, ids=(str(n), str(NOWHERE)))
@@ -196,8 +219,10 @@ def attack(victim, mallory, ids) -> list[bytes]:
     own_keys = call("get", "/api/v1/keys").json
     assert len(own_keys) == 1 and not {k["id"] for k in own_keys} & set(ids["keys"])
     events = call("get", "/api/v1/audit?page_size=100").json
-    assert {e["action"] for e in events} == {"tenant.create", "key.create", "config.upload", "plugin.enable", "plugin.disable"}
+    assert {e["action"] for e in events} == {"tenant.create", "key.create", "config.upload", "plugin.enable", "plugin.disable", "responses.erase_customer"}
     scores = call("get", "/api/v1/scores?by=segment").json
+    matrix = call("get", "/api/v1/analyses/loyalty_matrix?loyalty=nps_recommend&segment=segment&min_n=1").json
+    assert matrix["n"] == 2 + 1 + 1 and set(matrix["segments"]) == {"plain"}
     assert scores["n"] == 2 + 1 + 1 and set(scores["groups"]) == {"plain"}  # its own 2, "idem" and the reused id
     listed = call("get", "/api/v1/responses?page_size=100").json
     assert sorted(x["response_id"] for x in listed) == ["idem-0", "m-0", "m-1", f"{SECRET}-0"]
@@ -217,10 +242,10 @@ def own_key(t) -> int:
 def leaks(bodies: list[bytes]) -> list[bytes]:
     """Bodies mentioning the victim (its slug, or its stored texts other than the response
     id mallory reused on purpose: ``victim-secret-0`` is mallory's own row, and the case
-    id mallory names, which a 404 echoes)."""
+    and customer ids mallory names, which a 404 echoes)."""
     found = []
     for body in bodies:
-        cleaned = body.replace(f"{SECRET}-0".encode(), b"").replace(f"case-of-{SECRET}".encode(), b"")
+        cleaned = body.replace(f"{SECRET}-0".encode(), b"").replace(f"case-of-{SECRET}".encode(), b"").replace(f"customer-of-{SECRET}".encode(), b"")
         if VICTIM.encode() in body or SECRET.encode() in cleaned:
             found.append(body[:300])
     return found
@@ -267,13 +292,17 @@ def test_the_matrix_covers_every_route_that_names_something(app):
         "/api/v1/tenants/<slug>": "matrix: operator only, 403",
         "/api/v1/tenant/plugins/<string(maxlength=64):name>": "matrix: plugins (names are global, enabled state the tenant's)",
         "/api/v1/industries/<code>": "installed plugins' catalogues, the same for every tenant",
+        "/api/v1/analyses/<string:method>": "matrix: analyses (method codes are the plugins', versions the tenant's)",
         "/api/v1/alerts/<int(max=2147483647):alert_id>": "matrix: alerts",
         "/api/v1/alerts/<int(max=2147483647):alert_id>/acknowledge": "matrix: alerts",
         "/api/v1/cases/<string(maxlength=200):case_id>": "matrix: cases",
+        "/api/v1/customers/<path:customer_id>/responses": "matrix: the victim's customer",
         "/api/v1/webhooks/<int(max=2147483647):endpoint_id>": "matrix: webhooks",
         "/api/v1/webhooks/<int(max=2147483647):endpoint_id>/rotate-secret": "matrix: webhooks",
         "/api/v1/webhooks/<int(max=2147483647):endpoint_id>/deliveries": "matrix: webhooks",
         "/api/v1/industries/<code>/templates/<template>": "installed plugins' templates, the same for every tenant",
+        "/api/v1/customers/<string(maxlength=200):customer_id>": "matrix: customers",
+        "/api/v1/customers/<string(maxlength=200):customer_id>/grades": "matrix: customers",
     }
     with_parameters = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") and rule.arguments}
     assert with_parameters == set(covered)
@@ -318,6 +347,8 @@ def test_unique_keys_of_tenant_tables_include_tenant_id(engine):
         ("cases", ("tenant_id", "case_key")),
         ("case_events", ("tenant_id", "case_id", "event_key")),
         ("alerts", ("tenant_id", "dedup_key")),
+        ("customers", ("tenant_id", "customer_key")),
+        ("customer_grades", ("tenant_id", "customer_id", "period")),
         ("webhook_deliveries", ("tenant_id", "endpoint_id", "alert_id")),
         ("webhook_deliveries", ("tenant_id", "message_id")),
     }

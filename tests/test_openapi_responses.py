@@ -26,7 +26,7 @@ from core.hookspecs import hookimpl
 from core.model import KPI, AttributeValue, Factor, Industry, PluginInfo, RespondentAttribute, Rule, Scale, ServiceTier, Stage, Touchpoint
 from core.plugins import get_plugin_manager
 from core.alerts import Deadline
-from tests.helpers import OPERATOR_KEY, PUBLIC_HOOK_URL, STORE_YAML, TEXT_YAML, auth
+from tests.helpers import OPERATOR_KEY, PUBLIC_HOOK_URL, RESTAURANT, SMALL, STORE_YAML, TEXT_YAML, TOBACCO_YAML, auth
 
 # Keywords of OpenAPI 3.0 schema objects that are documentation, not constraints, or have
 # no JSON Schema counterpart; removed before validating.
@@ -77,6 +77,22 @@ class ServicePlugin:
         return [ServiceTier("gold", "Gold", "金", 2, ("callback", "priority"), "", "test fixture"), ServiceTier("basic", "Basic", rank=1)] if industry == "service" else []
 
 
+KANO_YAML = """version: 1
+scales:
+  ten: {kind: numeric, min: 0, max: 10}
+indicator_set:
+  code: k
+  children:
+    - {code: q, weight: 0, scale: ten, role: overall}
+    - {code: x1, weight: 0.5, scale: ten, touchpoint: desk}
+    - {code: x2, weight: 0.5, scale: ten}
+    - {code: f, weight: 0, scale: kano}
+    - {code: d, weight: 0, scale: kano}
+analysis:
+  kano: {features: [{code: app, functional: f, dysfunctional: d}]}
+"""
+
+
 class Recorder:
     """A test client that keeps every (method, url, response)."""
 
@@ -117,8 +133,20 @@ def run_session(call) -> None:
     call("post", "/api/v1/responses/csv?version=1", admin, data=csv.encode(), content_type="text/csv")
     call("get", "/api/v1/responses?page_size=3", admin)
     call("get", "/api/v1/responses?version=1&page=2&page_size=3", admin)
-    for query in ("?version=1", "?version=1&by=segment", "?version=1&by=touchpoint,period&period=quarter", "?version=1&by=period&from=2026-02-01T00:00:00Z", ""):
+    for query in ("?version=1", "?version=1&by=segment", "?version=1&by=touchpoint,period&period=quarter", "?version=1&by=period&from=2026-02-01T00:00:00Z",
+                  "?version=1&by=period&compare=previous&min_n=2", ""):
         call("get", "/api/v1/scores" + query, admin)  # "": version 2, nothing collected under it: all null
+    call("get", "/api/v1/analyses", admin)
+    for query in ("loyalty_matrix?version=1&loyalty=nps_recommend&segment=segment",
+                  "tiers?version=1&satisfied=env_overall&recommend=nps_recommend", "ahp?criteria=a,b&judgements=[[\"a\",\"b\",3]]"):
+        call("get", "/api/v1/analyses/" + query, admin)
+    call("post", "/api/v1/config/versions", admin, data=KANO_YAML.encode(), content_type="application/yaml")
+    rows = [(7, 6, 2, "like", "dislike"), (3, 2, 5, "neutral", "dislike"), (9, 9, 1, "like", "neutral"), (5, 4, 4, "like", "dislike"), (6, 7, 3, "must_be", "live_with")]
+    kano_answers = [{"collected_at": "2026-05-01T00:00:00Z", "answers": dict(zip(("q", "x1", "x2", "f", "d"), row)), "attributes": {"region": "north"}} for row in rows]
+    call("post", "/api/v1/responses", admin, json={"responses": kano_answers})
+    call("get", "/api/v1/analyses/kano?segment=region", admin)
+    call("get", "/api/v1/analyses/drivers?method=shapley&bootstrap=5", admin)
+    call("delete", "/api/v1/customers/no-such-customer/responses", admin)  # erases 0
     call("get", "/api/v1/industries", admin)
     call("get", "/api/v1/industries/retail", admin)
     call("get", "/api/v1/industries/service", admin)
@@ -146,7 +174,24 @@ def run_session(call) -> None:
     call("get", f"/api/v1/alerts/{alerts[0]['id']}", admin)
     call("post", f"/api/v1/alerts/{alerts[0]['id']}/acknowledge", admin)
     call("get", f"/api/v1/webhooks/{hook_id}/deliveries", admin)
+    call("post", "/api/v1/config/versions", admin, data=TOBACCO_YAML.encode(), content_type="application/yaml")
+    customers = [{"customer_id": "A", "attributes": {"contribution": 90, "compliance": 80, "capability": 70, "region": "urban"}}, {"customer_id": 7, "attributes": {"contribution": 1, "compliance": 2, "capability": 3}}]
+    for _ in range(2):  # the second is the replay
+        call("post", "/api/v1/customers", {**admin, "Idempotency-Key": "c-1"}, json={"customers": customers, "period": "2026-03"})
+    call("get", "/api/v1/customers?page_size=1", admin)
+    call("get", "/api/v1/customers/A", admin)
+    call("get", "/api/v1/customers/7/grades", admin)
+    for service in ("phone_order", "online_allocation", "free_gifts"):
+        call("post", "/api/v1/service-requests", admin, json={"customer_id": "7", "service": service, "at": "2026-03-05T10:00:00Z"})
+    call("get", "/api/v1/service-requests?outcome=above_grade&from=2026-03-01T00:00:00Z", admin)
     call("get", "/api/v1/audit?page_size=100", admin)
+    # commitments' figures: the restaurant ladder, a remedy owed in time, a reopened case
+    call("post", "/api/v1/config/versions", admin, data=(SMALL + RESTAURANT).encode(), content_type="application/yaml")
+    dinner = [("ordered", "12:00"), ("complained", "12:21"), ("compensation_paid", "12:24"), ("dish_served", "12:30"), ("ordered", "13:00")]
+    call("post", "/api/v1/case-events", admin, json={"events": [{"case_id": "d1", "type": t, "at": f"2026-03-01T{hm}:00Z", "event_id": f"d1-{i}"} for i, (t, hm) in enumerate(dinner)]})
+    call("get", "/api/v1/cases/d1?at=2026-03-01T13:05:00Z", admin)
+    call("get", "/api/v1/commitments/on-time?by=period,touchpoint&from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z", admin)
+    call("get", "/api/v1/commitments/on-time", admin)
 
 
 def closed(schema):

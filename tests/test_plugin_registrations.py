@@ -121,7 +121,7 @@ def test_hook_csm_register_scales_two_plugins_overriding_one_code_fail_naming_bo
 def test_tenant_scales_add_the_enabled_industries_scales_which_win():
     registry = sample_plugins.registry()
     retail = registry.tenant_scales(["retail"])
-    assert list(retail) == ["convenience4", "open_text", "queue3", "sat4", "sat5", "sat7"]
+    assert list(retail) == ["convenience4", "kano", "open_text", "queue3", "sat4", "sat5", "sat7"]
     assert retail["sat4"].name == "Four-level satisfaction"  # the retail template's, not the core's "Four-option satisfaction"
     assert registry.tenant_scales(["retail"], industry="retail") == retail
     # an industry the tenant's plugins do not provide adds nothing

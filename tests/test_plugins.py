@@ -256,7 +256,9 @@ def test_retail_catalogue_entries_all_cite_their_source():
 def test_standard_scales_match_the_seeds():
     registry = IndustryRegistry(get_plugin_manager(entry_points=False))
     scales = registry.tenant_scales([])
-    assert list(scales) == ["sat4", "sat5", "sat7"]
+    assert list(scales) == ["kano", "sat4", "sat5", "sat7"]
     assert all(s.kind is ScaleKind.ORDINAL and isinstance(s, Scale) for s in scales.values())
     assert [o.label_zh for o in scales["sat7"].options] == ["很满意", "满意", "较满意", "一般", "不太满意", "不满意", "很不满意"]
     assert scales["sat5"].satisfied_codes == {"5", "4"}
+    assert [o.code for o in scales["kano"].options] == ["like", "must_be", "neutral", "live_with", "dislike"]
+    assert [o.label_zh for o in scales["kano"].options] == ["我很喜欢", "理所当然", "无所谓", "能忍受", "我很不喜欢"]

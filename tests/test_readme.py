@@ -9,9 +9,10 @@ directory holding the repository's ``config/`` (SQLite, the default database):
 - the ``$ csm validate`` transcript, whose output must be exactly what is shown;
 - every YAML block, which ``csm validate`` must accept;
 - against the served app, with the demo-store key from ``var/demo-api-keys.json`` (as the
-  README says), every ``curl`` block through ``bash`` and the real ``curl``: each answer is
-  a 2xx, unless a JSON block follows the ``sh`` block: then the last command's answer is
-  that JSON, exactly.
+  README says; a block starting ``KEY=csm_...   # demo-hotel's key`` gets that tenant's),
+  every ``curl`` block through ``bash`` and the real ``curl``: each answer is a 2xx,
+  unless a JSON block follows the ``sh`` block: then the last command's answer is that
+  JSON, exactly.
 
 Blocks not run, each for a reason listed in ``NOT_RUN``; a new ``sh`` block that is none
 of the above fails the test until it is run here or listed.
@@ -160,13 +161,13 @@ def test_the_csm_block_then_the_curl_sessions_against_the_served_app(newcomer):
         server = subprocess.Popen([sys.executable, "-m", "core.cli", *serve[1:]], cwd=newcomer, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_until_served(server, port, log)
-        key = json.loads((newcomer / "var" / "demo-api-keys.json").read_text())["demo-store"]
+        keys = json.loads((newcomer / "var" / "demo-api-keys.json").read_text())
         found = blocks()
         followed = 0
         for i, (language, text, after) in enumerate(found):
             if language != "sh" or not is_curl(text) or any(url in text for url in CURL_NOT_RUN):
                 continue
-            answers = run_curl(text, key, port)
+            answers = run_curl(text, keys, port)
             assert answers, text
             if i + 1 < len(found) and found[i + 1][0] == "json" and not after.strip():
                 expected = json.loads(found[i + 1][1])
@@ -192,14 +193,16 @@ def wait_until_served(server, port: int, log) -> None:
             time.sleep(0.3)
 
 
-def run_curl(text: str, key: str, port: int) -> list[tuple[int, object]]:
-    """Run a curl block with bash and the real curl: the README's placeholder key and
-    port replaced, each curl's (status, JSON answer) in order."""
+def run_curl(text: str, keys: dict[str, str], port: int) -> list[tuple[int, object]]:
+    """Run a curl block with bash and the real curl: the README's placeholder key (the
+    demo tenant its comment names, else demo-store's) and port replaced, each curl's
+    (status, JSON answer) in order."""
     if text.startswith("KEY="):
         assert re.match(r"KEY=csm_\.\.\.\s", text), "the session's placeholder key line changed"
-        text = re.sub(r"^KEY=\S+", f"KEY={key}", text, count=1)
+        named = re.match(r"KEY=\S+\s+# (demo-[a-z]+)'s key", text)
+        text = re.sub(r"^KEY=\S+", f"KEY={keys[named.group(1) if named else 'demo-store']}", text, count=1)
     else:
-        text = f"KEY={key}\n{text}"
+        text = f"KEY={keys['demo-store']}\n{text}"
     assert DOCUMENTED_PORT in text
     script = f"set -e\ncurl() {{ command curl -sS -w '\\n%{{http_code}}\\n' \"$@\"; echo '{END}'; }}\n" + text.replace(DOCUMENTED_PORT, f"127.0.0.1:{port}")
     done = subprocess.run(["bash", "-c", script], cwd=os.getcwd(), capture_output=True, text=True, timeout=120)

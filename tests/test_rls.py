@@ -48,16 +48,19 @@ from tests.helpers import (
     TWO,
     TenantHandle,
     auth,
+    CUSTOMER_SECTIONS,
     fill_cases_and_webhooks,
+    fill_customers,
     is_postgres,
     pg_base_url,
 )
 
 
-def test_the_tenant_tables_are_the_fourteen_expected():
+def test_the_tenant_tables_are_the_seventeen_expected():
     assert set(TENANT_TABLES) == {
         "tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks",
         "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
+        "customers", "customer_grades", "service_requests",
     }
 
 
@@ -83,16 +86,17 @@ def two_tenants(make_tenant, app):
     """acme and beta through the API, each with rows in every tenant table: a config
     version, the two responses of helpers.TWO (same response ids in both), an extra key,
     an Idempotency-Key, an enabled plugin, audit events, a case, its event and alert, a
-    webhook endpoint, a delivery and its attempt."""
+    webhook endpoint, a delivery and its attempt, a graded customer and its service request."""
     out = []
     for slug in ("acme", "beta"):
         t = make_tenant(slug)
-        t.upload()
+        t.upload(STORE_YAML + CUSTOMER_SECTIONS)
         r = t.post("/api/v1/responses", json={"responses": TWO}, headers={"Idempotency-Key": "first-load"})
         assert r.status_code == 201, r.json
         assert t.post("/api/v1/keys", json={"name": "viewer", "role": "viewer"}).status_code == 201
         assert t.put("/api/v1/tenant/plugins/retail").status_code == 200
         fill_cases_and_webhooks(app, t, slug)
+        fill_customers(t, slug)
         out.append(t)
     return out
 

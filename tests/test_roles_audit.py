@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from datetime import timedelta as _minutes
 
 from core.alerts import Deadline
-from tests.helpers import PUBLIC_HOOK_URL, STORE_YAML, TWO, auth, use_evaluator
+from tests.helpers import CUSTOMER_SECTIONS, PUBLIC_HOOK_URL, STORE_YAML, TWO, auth, use_evaluator
 
 
 def key_with(t, role, **extra):
@@ -34,7 +34,12 @@ BODIES = {
     ("post", "/api/v1/case-events"): "events",
     ("post", "/api/v1/webhooks"): "webhook",
     ("patch", "/api/v1/webhooks/{endpoint_id}"): "webhook_change",
+    ("post", "/api/v1/customers"): "customers",
+    ("post", "/api/v1/service-requests"): "service_request",
 }
+# The configuration the matrix runs under: the store's indicator set with the tobacco
+# customers and services sections, so the customer routes have something to grade with.
+MATRIX_YAML = STORE_YAML + "\n" + CUSTOMER_SECTIONS
 # What a caller whose role suffices gets, by body kind: a success, except for deletions,
 # which are called with a wrong confirmation (422: the role check passed, nothing is deleted).
 ALLOWED = {"wrong_confirm": {422}}
@@ -79,7 +84,7 @@ def test_every_api_endpoint_declares_who_may_call_it(app, client):
 def call(t, method, path, headers, n=[0]):
     """Call an operation with harmless arguments (a fresh spare key for key ids)."""
     n[0] += 1
-    fill = {"version": "1", "code": "retail", "template": "supermarket-csi", "slug": t.slug, "name": "retail"}
+    fill = {"version": "1", "code": "retail", "template": "supermarket-csi", "slug": t.slug, "name": "retail", "method": "tiers?satisfied=env_overall"}
     if "{key_id}" in path:
         fill["key_id"] = t.post("/api/v1/keys", json={"name": f"spare {n[0]}"}).json["key"]["id"]
     if "{endpoint_id}" in path:
@@ -87,13 +92,14 @@ def call(t, method, path, headers, n=[0]):
     if "{alert_id}" in path:
         fill["alert_id"] = t.get("/api/v1/alerts").json[0]["id"]
     fill["case_id"] = "case-1"
+    fill["customer_id"] = "cust-1"
     url = path.format(**fill)
     if method == "delete" and "{name}" in path:
         t.put(url)  # the admin enables the plugin, so disabling it is allowed
     kind = BODIES.get((method, path))
     kw = {
         None: {},
-        "yaml": {"data": STORE_YAML.encode(), "content_type": "application/yaml"},
+        "yaml": {"data": MATRIX_YAML.encode(), "content_type": "application/yaml"},
         "responses": {"json": {"responses": [{"response_id": f"x{n[0]}", "answers": {"env_overall": "A"}}]}},
         "csv": {"data": f"response_id,env_overall\ncsv{n[0]},B\n".encode(), "content_type": "text/csv"},
         "key": {"json": {"name": "another"}},
@@ -104,6 +110,8 @@ def call(t, method, path, headers, n=[0]):
         "events": {"json": {"events": [{"case_id": f"case-{n[0]}", "type": "ordered", "at": "2026-01-01T10:00:00Z"}]}},
         "webhook": {"json": {"url": PUBLIC_HOOK_URL, "kinds": ["breached"]}},
         "webhook_change": {"json": {"description": "changed"}},
+        "customers": {"json": {"customers": [{"customer_id": f"cust-{n[0]}", "attributes": {"contribution": 50, "compliance": 50, "capability": 50}}]}},
+        "service_request": {"json": {"customer_id": "cust-1", "service": "phone_order"}},
     }[kind]
     return getattr(t.client, method)(url, headers=headers, **kw), ALLOWED.get(kind, SUCCESS)
 
@@ -112,7 +120,8 @@ def test_each_role_may_do_exactly_what_it_should(app, make_tenant):
     """Every endpoint × every role, the least role taken from the endpoint itself; operator
     routes refuse every tenant key."""
     t = make_tenant("acme")
-    t.upload()
+    t.upload(MATRIX_YAML)
+    assert t.post("/api/v1/customers", json={"customers": [{"customer_id": "cust-1", "attributes": {"contribution": 90, "compliance": 90, "capability": 90}}]}).status_code == 201
     use_evaluator(app, Deadline(_minutes(minutes=10)))
     r = t.post("/api/v1/case-events", json={"events": [{"case_id": "case-1", "type": "opened", "at": "2026-01-01T10:00:00Z"}]})
     assert r.status_code == 201 and r.json["alerts_raised"] == 1, r.json

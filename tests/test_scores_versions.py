@@ -35,7 +35,7 @@ def nulls_everywhere(s: dict) -> None:
     """Every score of an answer without responses is null, every n 0."""
     assert (s["n"], s["csi"], s["margin_of_error"]) == (0, None, None)
     assert all(node["score"] is None and node["n"] == 0 for node in s["nodes"].values())
-    assert all(tp == {"score": None, "n": 0} for tp in s["touchpoints"].values())
+    assert all(tp == {"score": None, "n": 0, "margin_of_error": None, "low_n": True} for tp in s["touchpoints"].values())
 
 
 # --- the API ------------------------------------------------------------------------------

@@ -406,26 +406,49 @@ def test_empty_input():
 
 
 def test_to_dict_shape_and_rounding():
+    """Margins by hand (1.96 × sd(ddof 1) / √n):
+
+    * S: respondent S-indices r1 (100 + 66.67)/2 = 83.33, r2 66.67, r3 (33.33 + 0)/2 = 16.67,
+      mean 55.56, deviations 27.78, 11.11, −38.89, Σd² = 2407.4, sd = √1203.7 = 34.69,
+      margin 1.96 × 34.69 / √3 = 39.2604; the touchpoint store has the same indices;
+    * Q1: answers 100, 66.67, 33.33, sd 33.33, margin 1.96 × 33.333 / 1.73205 = 37.7202; its
+      satisfaction rate 2/3, margin 1.96 × √(2/27) = 1.96 × 0.27217 = 0.5334;
+    * delivery (Q3 0.42, Q4 0.18): r1 (0.42·80 + 0.18·33.33)/0.6 = 66, r2 (25.2 + 18)/0.6 = 72,
+      r4 (42 + 12)/0.6 = 90; mean 76, Σd² = 100 + 16 + 196 = 312, sd = √156 = 12.49,
+      margin 1.96 × 12.49 / 1.73205 = 14.1338; P within group y has the same indices; Q1 in y:
+      100 and 66.67, sd 23.57, margin 1.96 × 23.57 / √2 = 32.6667, rate 2/2 with margin 0.
+    """
     out = score(four_respondents(), two_level(), by=["segment"]).to_dict()
     assert out["indicator_set"] == "two_level"
     assert out["csi"] == 67.8222 and out["n"] == 4 and out["margin_of_error"] == 31.0934
-    assert out["nodes"]["S"] == {"score": 55.5556, "n": 3, "weight": 0.4, "parent": None, "kind": "group"}
+    assert out["low_n"] is True and out["min_n"] == 30
+    assert out["nodes"]["S"] == {"score": 55.5556, "n": 3, "margin_of_error": 39.2604, "low_n": True, "weight": 0.4, "parent": None, "kind": "group"}
     assert out["nodes"]["Q1"] == {
         "score": 66.6667,
         "n": 3,
+        "margin_of_error": 37.7202,
+        "low_n": True,
         "weight": 0.5,
         "parent": "S",
         "kind": "question",
         "satisfaction_rate": 0.6667,
+        "satisfaction_rate_margin_of_error": 0.5334,
         "distribution": {"A": 1, "B": 1, "C": 1, "D": 0},
     }
     assert "nps" not in out["nodes"]["Q1"]
     assert out["nodes"]["T"] == {
-        "score": None, "n": 2, "weight": 0.0, "parent": "P", "kind": "question",
-        "satisfaction_rate": None, "distribution": None,
+        "score": None, "n": 2, "margin_of_error": None, "low_n": True, "weight": 0.0, "parent": "P", "kind": "question",
+        "satisfaction_rate": None, "satisfaction_rate_margin_of_error": None, "distribution": None,
     }
-    assert out["touchpoints"] == {"store": {"score": 55.5556, "n": 3}, "delivery": {"score": 76.0, "n": 3}}
+    assert out["touchpoints"] == {
+        "store": {"score": 55.5556, "n": 3, "margin_of_error": 39.2604, "low_n": True},
+        "delivery": {"score": 76.0, "n": 3, "margin_of_error": 14.1338, "low_n": True},
+    }
     assert out["group_by"] == ["segment"]
     assert out["groups"]["x"]["csi"] == 16.6667 and out["groups"]["x"]["margin_of_error"] is None
-    assert out["groups"]["y"]["nodes"]["P"] == {"score": 76.0, "n": 3}
+    assert out["groups"]["y"]["nodes"]["P"] == {"score": 76.0, "n": 3, "margin_of_error": 14.1338, "low_n": True}
+    assert out["groups"]["y"]["nodes"]["Q1"] == {
+        "score": 83.3333, "n": 2, "margin_of_error": 32.6667, "low_n": True, "satisfaction_rate": 1.0, "satisfaction_rate_margin_of_error": 0.0,
+    }
+    assert score(four_respondents(), two_level(), min_n=2).to_dict()["nodes"]["Q1"]["low_n"] is False
     assert "group_by" not in score(four_respondents(), two_level()).to_dict()

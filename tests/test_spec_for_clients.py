@@ -17,7 +17,7 @@ RATE_LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit
 # Resources that never change once created: they answer with an ETag and honour If-None-Match.
 # immutable resources, answered with an ETag
 IMMUTABLE = {("get", "/api/v1/config/versions/{version}"), ("get", "/api/v1/industries/{code}"), ("get", "/api/v1/industries/{code}/templates/{template}")}
-PAGED = {("get", "/api/v1/responses"), ("get", "/api/v1/audit"), ("get", "/api/v1/cases"), ("get", "/api/v1/alerts"), ("get", "/api/v1/webhooks/{endpoint_id}/deliveries")}
+PAGED = {("get", "/api/v1/responses"), ("get", "/api/v1/audit"), ("get", "/api/v1/cases"), ("get", "/api/v1/alerts"), ("get", "/api/v1/webhooks/{endpoint_id}/deliveries"), ("get", "/api/v1/customers"), ("get", "/api/v1/service-requests")}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_the_ingest_item_is_typed(spec):
 
 def test_every_201_documents_location(spec):
     created = [(m, p) for m, p, op in operations(spec) if "201" in op["responses"]]
-    assert len(created) == 8
+    assert len(created) == 10
     assert [(m, p) for m, p, op in operations(spec) if "201" in op["responses"] and "Location" not in op["responses"]["201"].get("headers", {})] == []
 
 
@@ -128,8 +128,12 @@ def test_pages_document_x_pagination_and_link(spec):
 def test_immutable_resources_document_etag_and_if_none_match(spec):
     with_etag = {(m, p) for m, p, op in operations(spec) if "304" in op["responses"]}
     assert with_etag == IMMUTABLE | {("get", "/api/v1/scores")}  # scores: the answer cache's ETag (tests/test_answer_cache.py)
-    for method, path in IMMUTABLE:
+    for method, path in IMMUTABLE | {("get", "/api/v1/scores")}:
         op = spec["paths"][path][method]
         assert "ETag" in op["responses"]["200"]["headers"], path
         assert {"$ref": "#/components/parameters/IF_NONE_MATCH"} in op["parameters"], path
         assert "ETag" in resolved(spec, op["responses"]["304"])["headers"], path
+    scores = spec["paths"]["/api/v1/scores"]["get"]["responses"]
+    for code in ("200", "304"):  # the cached answers' revalidation rule (core.api.answer_cache)
+        assert scores[code]["headers"]["Cache-Control"] == {"$ref": "#/components/headers/CACHE_CONTROL"}, code
+    assert "private, no-cache" in spec["components"]["headers"]["CACHE_CONTROL"]["description"]

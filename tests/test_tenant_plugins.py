@@ -110,7 +110,7 @@ def test_capabilities_come_from_the_tenants_own_plugins_only(client, acme):
     ]
     assert [e["code"] for e in mine["event_types"]] == ["case_replied"] and theirs["event_types"] == [] == theirs["case_types"]
     assert {s["code"]: s["name"] for s in mine["scales"]}["sat5"] == "A plugin's own sat5"
-    assert {s["code"]: s["name"] for s in theirs["scales"]} == {"sat4": "Four-option satisfaction", "sat5": "Five satisfaction levels", "sat7": "Seven satisfaction levels"}
+    assert {s["code"]: s["name"] for s in theirs["scales"]} == {"sat4": "Four-option satisfaction", "sat5": "Five satisfaction levels", "sat7": "Seven satisfaction levels", "kano": "KANO answers"}
 
 
 def test_uploading_a_configuration_with_an_industry_enables_its_plugin(acme):

@@ -1,23 +1,29 @@
 """The interface between stored cases and whatever computes their clocks.
 
 The sweep and the event ingest call a ``CaseEvaluator`` with the tenant's compiled
-configuration, one case as its log has it, and the instant to evaluate at. It answers the
-alerts the case deserves by then (each with a stable dedup key, so answering the same ones
-again raises nothing) and when the case next needs looking at although no event arrives
-(a step falling due), or None when nothing can happen before the next event.
+configuration, a batch of cases as their logs have them, the instant to evaluate at and
+the fields of the cases' customers (``customer.*`` in conditions). It answers, per case
+and in the order given, the alerts the case deserves by then (each with a stable dedup
+key, so answering the same ones again raises nothing) and when the case next needs
+looking at although no event arrives (a step falling due), or None when nothing can
+happen before the next event. A batch, so that an engine vectorised across cases is
+called once per batch, not once per case.
 
-``no_commitments`` is the default: with no time-limit commitments there is nothing to
-raise. ``Deadline`` is the smallest honest evaluator, one clock with one limit, used where
-a real one is not needed (tests, demos); the commitments engine plugs in the same way.
+``core.alerts.commitments.commitment_alerts`` is the default: the tenant's time-limit
+commitments (``core.commitments``). ``no_commitments`` raises nothing; ``Deadline`` is
+the smallest honest evaluator, one clock with one limit and no configuration, which the
+worker tests use to see a step fall due within seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol, Sequence
 
 from core.alerts.model import BREACHED, AlertCandidate, CaseSnapshot
+
+Customers = Mapping[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -27,14 +33,15 @@ class Evaluation:
 
 
 class CaseEvaluator(Protocol):
-    def __call__(self, config: Any, case: CaseSnapshot, at: datetime) -> Evaluation:
-        """``config``: the tenant's compiled configuration (None when it has none)."""
+    def __call__(self, config: Any, cases: Sequence[CaseSnapshot], at: datetime, customers: Customers | None = None) -> list[Evaluation]:
+        """``config``: the tenant's compiled configuration (None when it has none);
+        ``customers``: customer id → fields; one Evaluation per case, in order."""
         ...
 
 
-def no_commitments(config: Any, case: CaseSnapshot, at: datetime) -> Evaluation:
+def no_commitments(config: Any, cases: Sequence[CaseSnapshot], at: datetime, customers: Customers | None = None) -> list[Evaluation]:
     """Nothing is promised, so nothing is overdue and nothing needs a later look."""
-    return Evaluation()
+    return [Evaluation() for _ in cases]
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,10 @@ class Deadline:
     stop: str = "closed"
     name: str = "deadline"
 
-    def __call__(self, config: Any, case: CaseSnapshot, at: datetime) -> Evaluation:
+    def __call__(self, config: Any, cases: Sequence[CaseSnapshot], at: datetime, customers: Customers | None = None) -> list[Evaluation]:
+        return [self.one(case, at) for case in cases]
+
+    def one(self, case: CaseSnapshot, at: datetime) -> Evaluation:
         started = next((e.at for e in case.events if e.type == self.start), None)
         if started is None:
             return Evaluation()

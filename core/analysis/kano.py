@@ -124,3 +124,26 @@ def service_menu(result: dict) -> dict:
         tier = MENU.get(feature["category"])
         (menu[tier] if tier else left_out).append(code)
     return {"service_menu": menu, "left_out": left_out}
+
+
+MENU_CATEGORY = {"code": "kano_features", "name": "Features classified by KANO", "name_zh": "KANO 分类的服务"}
+
+
+def menu_section(result: dict, grades: Sequence[str] | None = None) -> dict:
+    """The ``services`` section a KANO result suggests, to paste into a configuration.
+
+    Each feature of a tier becomes a service of that tier in one category. With the
+    customers' grades (highest first, at least three), the menu is cumulative as the
+    tobacco case serves it: basic for every grade, expected from the grade two thirds
+    down, delight from the grade a quarter down (G4 and G7 of nine grades); otherwise
+    every service is for all grades and the tenant sets the grades."""
+    tiers = service_menu(result)["service_menu"]
+    grades = tuple(grades or ())
+    cumulative = len(grades) >= 3
+    start = {"expected": grades[(len(grades) - 1) * 2 // 3], "delight": grades[(len(grades) - 1) // 4]} if cumulative else {}
+    menu = []
+    for tier in ("basic", "expected", "delight"):
+        for code in tiers[tier]:
+            who = {"min_grade": start[tier]} if tier in start else {"grades": "all"}
+            menu.append({"code": code, "category": MENU_CATEGORY["code"], "kano": tier, **who})
+    return {"services": {"cumulative": cumulative, "categories": [dict(MENU_CATEGORY)], "menu": menu}}

@@ -6,7 +6,9 @@ under and the resolved parameters, turns the answers into the 0..100 scores the 
 expect (``core.scoring.to_scores``; group scores by the same weighted roll-up as the CSI),
 checks the parameters' types (naming the parameter) and calls the pure module. The core's
 built-in plugin returns ``ANALYSIS_METHODS`` from ``csm_register_analysis_methods``.
-Customer value and transactional loyalty need purchase records, which the store does not
+What the indicator set marks is each method's default: the ``role: overall`` question is
+the drivers' target and peak-end's observed score, ``expectation_of`` gives the gap's
+pairs, ``peak_end`` the stages. Customer value and transactional loyalty need purchase records, which the store does not
 hold yet; they are used as library functions until it does.
 """
 
@@ -116,14 +118,15 @@ def run_drivers(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
     level = _check(params, "level", str, "question or group") or "question"
     if level not in LEVELS:
         raise AnalysisInputError("level", f"unknown level {level!r}; one of {', '.join(LEVELS)}")
-    target = params.get("target")
+    target = params.get("target") or iset.overall
     if target is None:
-        raise AnalysisInputError("target", "name the overall question the drivers explain")
+        raise AnalysisInputError("target", "name the overall question the drivers explain (or mark it `role: overall`)")
     target = _question_code(iset, "target", target)
     codes = _strings(params, "drivers")
     if codes is None:
         if level == "question":
-            codes = [q.code for q in iset.scored_questions if q.code != target]
+            expectations = set(iset.expectation_pairs.values())
+            codes = [q.code for q in iset.scored_questions if q.code != target and q.code not in expectations]
         else:
             codes = [n.code for n in iset.children if not n.is_question and not _contains(n, target)]
     for code in codes:
@@ -205,7 +208,8 @@ def run_tiers(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
 
 
 def run_gap(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
-    pairs = _check(params, "pairs", dict, "a map of experience question to its expectation question", optional=False)
+    pairs = _check(params, "pairs", dict, "a map of experience question to its expectation question")
+    pairs = iset.expectation_pairs if pairs is None else pairs
     for experience, expectation in pairs.items():
         _question_code(iset, "pairs", experience)
         _question_code(iset, f"pairs.{experience}", expectation)
@@ -217,16 +221,23 @@ def run_gap(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
 
 
 def run_peak_end(frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
-    stages = _check(params, "stages", dict, "a map of stage to its question codes", optional=False)
+    marked, peaks, end = iset.peak_end_stages()
+    stages = _check(params, "stages", dict, "a map of stage to its question codes")
+    stages = marked if stages is None else stages
     for stage, codes in stages.items():
         if not isinstance(codes, list):
             raise AnalysisInputError(f"stages.{stage}", "must be a list of question codes")
         for code in codes:
             _question_code(iset, f"stages.{stage}", code)
-    overall = _question_code(iset, "overall", params.get("overall"))
+    overall = params.get("overall") or iset.overall
+    if overall is None:
+        raise AnalysisInputError("overall", "name the observed overall question (or mark it `role: overall`)")
+    overall = _question_code(iset, "overall", overall)
+    end = _check(params, "end", str, "a stage") or end
+    if end is None:
+        raise AnalysisInputError("end", "name the end stage (or mark a group `peak_end: end`)")
     return peak_end(
-        respondent_scores(frame, iset), stages, _strings(params, "peak") or [],
-        _check(params, "end", str, "a stage", optional=False), overall, _int(params, "min_n", 1) or DEFAULT_MIN_N,
+        respondent_scores(frame, iset), stages, _strings(params, "peak") or peaks, end, overall, _int(params, "min_n", 1) or DEFAULT_MIN_N,
     )
 
 
@@ -247,8 +258,8 @@ BOOT = (_p("bootstrap", "int", "resamples for the intervals (0 = none)", 0), _p(
 
 ANALYSIS_METHODS: tuple[AnalysisMethod, ...] = (
     AnalysisMethod("drivers", "Driver analysis", run_drivers, (
-        _p("target", "string", "the overall question the drivers explain", required=False),
-        _p("drivers", "list", "driver codes (default: every other scored question, or the top-level groups)"),
+        _p("target", "string", "the overall question the drivers explain (default: the `role: overall` question)", required=False),
+        _p("drivers", "list", "driver codes (default: every other scored question but expectation questions, or the top-level groups)"),
         _p("method", "string", "relative_weights | shapley | correlation | stated", "relative_weights"),
         _p("level", "string", "question | group", "question"),
         _p("missing", "string", "listwise | pairwise", "listwise"),
@@ -281,11 +292,13 @@ ANALYSIS_METHODS: tuple[AnalysisMethod, ...] = (
         _p("threshold", "double", "score at or above counts", DEFAULT_THRESHOLD), MIN_N,
     ), description="Satisfied / will buy again / will recommend rates with margins of error."),
     AnalysisMethod("expectation_gap", "Expectation gap", run_gap, (
-        _p("pairs", "map", "experience question → its expectation question", required=False), SEGMENT, MIN_N,
+        _p("pairs", "map", "experience question → its expectation question (default: the `expectation_of` questions)", required=False), SEGMENT, MIN_N,
     ), description="Experience − expectation per indicator, touchpoint and segment, paired."),
     AnalysisMethod("peak_end", "Peak-end", run_peak_end, (
-        _p("stages", "map", "stage → question codes", required=False), _p("peak", "list", "the peak stage(s)"),
-        _p("end", "string", "the end stage", required=False), _p("overall", "string", "the observed overall question", required=False),
+        _p("stages", "map", "stage → question codes (default: the `peak_end` groups and their sibling groups)", required=False),
+        _p("peak", "list", "the peak stage(s) (default: the groups marked `peak_end: peak`)"),
+        _p("end", "string", "the end stage (default: the group marked `peak_end: end`)", required=False),
+        _p("overall", "string", "the observed overall question (default: the `role: overall` question)", required=False),
         MIN_N,
     ), name_zh="峰终原理", description="Peak-end prediction of the overall score beside the mean of the stages."),
     AnalysisMethod("ahp", "AHP weights", run_ahp, (

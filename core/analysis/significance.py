@@ -56,17 +56,31 @@ def welch(x, y, min_n: int = DEFAULT_MIN_N) -> dict:
     a = np.asarray(x, dtype=float)
     b = np.asarray(y, dtype=float)
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    var_a = float(a.var(ddof=1)) if a.size >= 2 else None
+    var_b = float(b.var(ddof=1)) if b.size >= 2 else None
+    mean_a = float(a.mean()) if a.size else None
+    mean_b = float(b.mean()) if b.size else None
+    return welch_stats(mean_a, var_a, a.size, mean_b, var_b, b.size, min_n)
+
+
+def welch_stats(mean1, var1, n1: int, mean2, var2, n2: int, min_n: int = DEFAULT_MIN_N) -> dict:
+    """Welch's t-test from summaries: means, sample variances (ddof 1) and sizes.
+
+    t = (m₁ − m₂) / √(v₁/n₁ + v₂/n₂), Welch–Satterthwaite df = (v₁/n₁ + v₂/n₂)² /
+    ((v₁/n₁)²/(n₁−1) + (v₂/n₂)²/(n₂−1)), p two-sided from Student's t at df; the margin
+    is t₀.₉₇₅(df) × the standard error. Below 2 values on a side nothing is tested.
+    """
     out = {"test": "welch_t", "difference": None, "margin_of_error": None, "t": None, "df": None, "p_value": None,
-           "significant": False, "n": [int(a.size), int(b.size)], "low_n": min(a.size, b.size) < min_n}
-    if a.size < 2 or b.size < 2:
+           "significant": False, "n": [int(n1), int(n2)], "low_n": min(n1, n2) < min_n}
+    if n1 < 2 or n2 < 2 or None in (mean1, mean2, var1, var2):
         return out
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    va, vb = var1 / n1, var2 / n2
     se = math.sqrt(va + vb)
-    diff = float(a.mean() - b.mean())
+    diff = float(mean1 - mean2)
     out["difference"] = diff
     if se == 0:
         return out
-    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    df = (va + vb) ** 2 / (va**2 / (n1 - 1) + vb**2 / (n2 - 1))
     t = diff / se
     p = 2 * stats.t.sf(abs(t), df)
     out.update(margin_of_error=float(stats.t.ppf(1 - ALPHA / 2, df) * se), t=t, df=df, p_value=float(p), significant=bool(p < ALPHA))

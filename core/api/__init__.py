@@ -3,9 +3,13 @@
 from flask_smorest import Api
 
 from core.api.alerts.resources import blp as alerts
+from core.api.analyses.resources import blp as analyses
 from core.api.audit.resources import blp as audit
+from core.api.cases.on_time import blp as commitments
 from core.api.cases.resources import blp as cases
 from core.api.configuration.resources import blp as configuration
+from core.api.customers.resources import blp as customers
+from core.api.erasure.resources import blp as erasure
 from core.api.industries.resources import blp as industries
 from core.api.keys.resources import blp as keys
 from core.api.plugins.resources import blp as plugins
@@ -15,7 +19,7 @@ from core.api.scores.resources import blp as scores
 from core.api.tenants.resources import blp as tenants
 from core.api.webhooks.resources import blp as webhooks
 
-BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, plugins, cases, alerts, webhooks)
+BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, erasure, analyses, plugins, cases, commitments, alerts, webhooks, customers)
 
 
 def register_api(api: Api) -> None:

@@ -12,7 +12,9 @@ key of exactly the answers it can change, and nothing is ever invalidated by han
 The ``ETag`` is that key: a request whose ``If-None-Match`` names it gets 304 with no
 body after only the watermark queries; otherwise the answer's bytes come from the cache
 (``core.result_cache``: Redis when configured, else process memory) or from the view,
-whose 200 answer is then stored. Answers are private to the tenant's keys, so they are
+whose 200 answer is then stored. At most ``SCORE_CONCURRENCY`` answers are computed
+at once in a process (``computing``): the memory of a worker is bounded by it, and
+identical requests arriving together are computed once. Answers are private to the tenant's keys, so they are
 marked ``Cache-Control: private, no-cache`` (a client may keep them but must revalidate).
 """
 
@@ -22,17 +24,20 @@ import functools
 import hashlib
 import json
 import re
+from contextlib import contextmanager
+from copy import deepcopy
 
 from flask import Response, request
 
 from core import __version__
+from core.api import headers as headers_doc
 from core.api.auth import principal
 from core.api.common import MAX_ID
 from core.api.context import db, state
 from core.db.repositories import AnswerBlockRepository
 from core.store import LAYOUT
 
-CACHE_FORMAT = f"1:{__version__}:{LAYOUT}"
+CACHE_FORMAT = f"2:{__version__}:{LAYOUT}"  # 2: margins, low_n and compare in score answers
 CACHE_CONTROL = "private, no-cache"
 
 
@@ -47,6 +52,20 @@ def answer_key(tenant_id: int) -> str:
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@contextmanager
+def computing():
+    """Hold one of the process's slots for computing an answer (``SCORE_CONCURRENCY``,
+    unbounded by default) while the body runs, to bound what cold computations hold at
+    once in one worker. Requests beyond the slots wait; a request that waited finds the
+    answer in the cache when the one before it asked the same."""
+    slots = state().score_slots
+    if slots is None:
+        yield
+        return
+    with slots:
+        yield
+
+
 def cached_answer(view):
     """Serve the view's 200 JSON answer from the cache when its key is known, with ETag.
 
@@ -59,7 +78,8 @@ def cached_answer(view):
     def wrapper(*args, **kwargs):
         cache = state().answer_cache
         if cache is None:
-            return view(*args, **kwargs)
+            with computing():
+                return view(*args, **kwargs)
         key = answer_key(principal().tenant_id)
         etag = f'"{key[:40]}"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
@@ -69,10 +89,23 @@ def cached_answer(view):
         body = cache.get(cache_key)
         if body is not None:
             return Response(body, status=200, mimetype="application/json", headers=headers)
-        response = view(*args, **kwargs)
+        with computing():
+            body = cache.get(cache_key)  # computed meanwhile by the request we waited for
+            if body is not None:
+                return Response(body, status=200, mimetype="application/json", headers=headers)
+            response = view(*args, **kwargs)
         if getattr(response, "status_code", None) == 200 and response.mimetype == "application/json":
             cache.set(cache_key, response.get_data())
             response.headers.update(headers)
         return response
 
+    # Documented on the operation (core.api.blueprint reads the marker): If-None-Match,
+    # and ETag with Cache-Control on the 200 and on the 304 (declared with the view's
+    # other answers).
+    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    marker = wrapper._apidoc.setdefault("csm_doc", {})
+    marker.setdefault("parameters", []).append("IF_NONE_MATCH")
+    tagged = {headers_doc.ETAG: "ETAG", **headers_doc.refs(headers_doc.CACHE_CONTROL)}
+    marker.setdefault("success_headers", {}).update(tagged)
+    marker.setdefault("answer_headers", {}).setdefault(304, {}).update(tagged)
     return wrapper

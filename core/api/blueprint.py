@@ -241,4 +241,8 @@ class Blueprint(flask_smorest.Blueprint):
             doc.setdefault("parameters", []).extend(deepcopy(marker.get("parameters", [])))
             for code in doc_info.get("success_status_codes", []):
                 doc["responses"][code].setdefault("headers", {}).update(deepcopy(marker.get("success_headers", {})))
+            for code, extra in marker.get("answer_headers", {}).items():
+                answer = doc.get("responses", {}).get(code, doc.get("responses", {}).get(str(code)))
+                if isinstance(answer, dict):
+                    answer.setdefault("headers", {}).update(deepcopy(extra))
         return doc

@@ -28,6 +28,9 @@ class CsmState:
     read_sessions: sessionmaker | None = None
     # Where score answers are cached (core.result_cache); None = not cached.
     answer_cache: Any = None
+    # Slots for computing score answers in this process (core.api.answer_cache); None =
+    # unbounded.
+    score_slots: Any = None
 
 
 def state() -> CsmState:

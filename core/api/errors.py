@@ -42,13 +42,14 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import default_exceptions
 
 from core import idempotency
+from core.analysis.errors import AnalysisInputError
 from core.config import ConfigError
 from core.db.engine import is_busy
 from core.db.errors import ConfigVersionConflict, InvalidSlug, SlugTaken
 from core.batch.csv_reader import FILE, HEADER
 from core.config.errors import ConfigIssue
 from core.ingest import BatchError
-from core.operations.base import Conflict, NotFound, NothingToUse
+from core.operations.base import Conflict, InvalidValue, NotFound, NothingToUse
 from core.operations.erasure import ConfirmationMismatch
 from core.operations.webhooks import InvalidWebhookUrl
 from core.scoring import ScoringInputError
@@ -179,6 +180,11 @@ def _scoring(exc: ScoringInputError) -> HttpError:
     return HttpError(422, str(exc), [problem("query", exc.field, str(exc))])
 
 
+def _analysis(exc: AnalysisInputError) -> HttpError:
+    # The parameter at fault, whether the query gave it or the `analysis` section did.
+    return HttpError(422, str(exc), [problem("query", exc.field, exc.message)])
+
+
 def _idempotency(exc: idempotency.IdempotencyError) -> HttpError:
     retry = {"Retry-After": RETRY_AFTER_S} if exc.status == 409 else {}
     return HttpError(exc.status, exc.message, [problem("header", idempotency.KEY_HEADER, exc.message)], retry)
@@ -207,6 +213,7 @@ ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError | None]] = {
     BatchError: _batch,
     ConfigError: _config,
     ScoringInputError: _scoring,
+    AnalysisInputError: _analysis,
     idempotency.IdempotencyError: _idempotency,
     ConfirmationMismatch: _confirmation,
     # Concurrent uploads kept taking the next version number: retrying soon succeeds.
@@ -215,6 +222,7 @@ ERROR_MAP: dict[type[Exception], Callable[[Any], HttpError | None]] = {
     InvalidSlug: lambda exc: HttpError(422, str(exc), [problem("body", "slug", str(exc))]),
     OperationalError: _database_busy,
     InvalidWebhookUrl: lambda exc: HttpError(422, str(exc), [problem("body", "url", str(exc))]),
+    InvalidValue: lambda exc: HttpError(422, str(exc), [problem(exc.location, exc.field, str(exc))]),
 }
 
 

@@ -3,7 +3,8 @@ one place: ``Location`` on a 201, ``Link`` (RFC 8288) beside ``X-Pagination`` on
 ``WWW-Authenticate`` on a 401 (RFC 6750), ``Retry-After`` on 409 and 429, and the rate-limit
 headers every answer of an operation carries while rate limiting is on
 (core.api.ratelimit sets them). ``ETag`` and ``If-None-Match`` are flask-smorest's
-(core.api.blueprint).
+(core.api.blueprint); the cached score answers' ``ETag`` and ``Cache-Control`` are
+core.api.answer_cache's, documented with the same components.
 
 The spec refers to the descriptions by name (``#/components/headers/NAME``); they are
 registered with the application's spec (``register_header_components``) before any
@@ -17,6 +18,8 @@ from urllib.parse import quote, urlencode
 
 from apispec import APISpec
 
+CACHE_CONTROL = "Cache-Control"
+ETAG = "ETag"
 LINK = "Link"
 LOCATION = "Location"
 RETRY_AFTER = "Retry-After"
@@ -30,6 +33,10 @@ REALM = "csm"
 
 # Header name → (component name, description and schema).
 COMPONENTS: dict[str, tuple[str, dict]] = {
+    CACHE_CONTROL: (
+        "CACHE_CONTROL",
+        {"description": "`private, no-cache`: the answer is the tenant's; a client may keep it but must revalidate it (`If-None-Match`) before reuse.", "schema": {"type": "string"}},
+    ),
     LINK: (
         "LINK",
         {

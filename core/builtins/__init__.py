@@ -30,7 +30,7 @@ csm_plugin_info = PluginInfo(
 
 @hookimpl(trylast=True)
 def csm_register_scales():
-    """sat4, sat5, sat7 (core.model.standard_scales); any plugin's scale of the same code wins."""
+    """sat4, sat5, sat7, kano (core.model.standard_scales); any plugin's scale of the same code wins."""
     return list(STANDARD_SCALES.values())
 
 

@@ -1,8 +1,8 @@
 """The ``csm`` command: validate and score offline, manage the stored side, serve the API.
 
 One module per group of commands: ``offline`` (validate, score), ``grading`` (grade),
-``cases`` (cases evaluate), ``data`` (upload-config, import-responses, report), ``tenants``
-(init-db, create-app-role, create-tenant, export, delete-tenant, seed-demo), ``serve`` and
+``analyze`` (analyze), ``cases`` (cases evaluate), ``customers`` (customers grade, customers check), ``weights`` (weights ahp), ``data`` (upload-config, import-responses, report), ``tenants``
+(init-db, create-app-role, create-tenant, export, delete-tenant, erase, seed-demo), ``serve`` and
 ``worker``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
 setting, file, line or field; success exits 0.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 
 from core import __version__
-from core.cli import cases, data, grading, offline, serve, tenants, worker
+from core.cli import analyze, cases, customers, data, grading, offline, serve, tenants, weights, worker
 from core.cli.common import EXIT_BAD_INPUT, Context
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
@@ -32,8 +32,11 @@ def main(click_ctx, database_url):
 for command in (
     offline.validate,
     offline.score_cmd,
+    analyze.analyze,
     cases.cases,
     grading.grade_cmd,
+    customers.customers,
+    weights.weights,
     data.upload_config,
     data.import_responses,
     data.report,
@@ -42,6 +45,7 @@ for command in (
     tenants.create_tenant,
     tenants.export_cmd,
     tenants.delete_tenant,
+    tenants.erase_cmd,
     tenants.seed_demo,
     serve.serve,
     worker.worker,

@@ -9,7 +9,7 @@ import click
 from core.cli.common import Context, config_failed, fail
 from core.cli.csv_file import CsvParts, split_csv
 from core.cli.inputs import IsoDateTime, VersionOrAll
-from core.cli.offline import BY_HELP, FORMAT_HELP, FORMATS, PERIOD_HELP, PERIODS
+from core.cli.offline import BY_HELP, COMPARE_HELP, FORMAT_HELP, FORMATS, MIN_N_HELP, PERIOD_HELP, PERIODS
 from core.cli.output import print_result
 from core.cli.progress import progress
 from core.config import ConfigError
@@ -121,9 +121,11 @@ def _import_parts(session, tenant_id: int, version, csv: CsvParts, size: int, pr
 @click.option("--period", type=PERIODS, default=None, show_default="month with --by period", help=PERIOD_HELP)
 @click.option("--from", "start", type=IsoDateTime(), default=None, help="Collected at or after this time (no offset: UTC).")
 @click.option("--to", "end", type=IsoDateTime(), default=None, help="Collected before this time (no offset: UTC).")
+@click.option("--min-n", "min_n", type=click.IntRange(min=1), default=None, show_default="analysis.min_n, else 30", help=MIN_N_HELP)
+@click.option("--compare", default=None, show_default="no comparison", help=COMPARE_HELP)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help=FORMAT_HELP)
 @click.pass_obj
-def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
+def report(ctx: Context, tenant: str, version, by, period, start, end, min_n, compare, fmt):
     """Score a tenant's stored responses (as GET /api/v1/scores does)."""
     if start is not None and end is not None and start >= end:
         fail("--from must be before --to")
@@ -136,7 +138,7 @@ def report(ctx: Context, tenant: str, version, by, period, start, end, fmt):
             tenant_id = ctx.tenant_id(session, tenant)
             many = ResponseRepository(session).count(tenant_id, None if version == "all" else version) > ctx.settings["MAX_BATCH"]
             with progress(2, f"report {tenant}", show=many) as bar:
-                result = reports.report(session, tenant_id, version, start, end, tuple(by), period, on_stage=bar.next_stage)
+                result = reports.report(session, tenant_id, version, start, end, tuple(by), period, on_stage=bar.next_stage, min_n=min_n, compare=compare)
                 bar.advance()
     except base.NotFound as exc:
         fail(str(exc))

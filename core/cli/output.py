@@ -1,8 +1,10 @@
 """Printing a scoring result: ``--format json`` (the API's shape) or ``--format table``,
-which shows every figure of the JSON: per node its weight, score, n, satisfaction rate,
-NPS and answer distribution (nodes of weight 0 marked), the touchpoints, and per group
-its CSI, margin of error, n and node scores. Cells are separated by at least two spaces;
-"-" is a figure that is missing or does not apply."""
+which shows the figures of the JSON: per node its weight, score ± margin of error, n,
+satisfaction rate, NPS and answer distribution (nodes of weight 0 marked), the
+touchpoints, per group its CSI, margin of error, n and node scores, and with
+``--compare`` each group's differences (CSI and nodes) with margin, p and significance.
+An n below the minimum is marked ``*`` (low_n). Cells are separated by at least two
+spaces; "-" is a figure that is missing or does not apply."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 import click
 
 WEIGHT_ZERO = "(weight 0)"
+LOW_N = "*"
 GROUP_COLUMNS = 6  # group columns per node-score table
 
 
@@ -52,31 +55,39 @@ def table_lines(result: dict) -> list[str]:
         out.append("configuration versions " + ", ".join(map(str, result["versions"])) + " (all, pooled)")
     elif "version" in result:
         out.append(f"configuration version {result['version']}")
-    out.append(f"{result['indicator_set']}: CSI {number(result['csi'])} ± {number(result['margin_of_error'])} (95 %), n = {result['n']}")
+    out.append(f"{result['indicator_set']}: CSI {number(result['csi'])} ± {number(result['margin_of_error'])} (95 %), n = {_n(result)}")
     nodes = result["nodes"]
     rows = [
-        [node_label(code, nodes), weight(node.get("weight")), number(node["score"]), str(node["n"]), percent(node.get("satisfaction_rate")),
-         number(node.get("nps")), distribution(node.get("distribution"))]
+        [node_label(code, nodes), weight(node.get("weight")), number(node["score"]), number(node.get("margin_of_error")), _n(node),
+         percent(node.get("satisfaction_rate")), number(node.get("nps")), distribution(node.get("distribution"))]
         for code, node in nodes.items()
     ]
-    out += _table(["node", "weight", "score", "n", "sat. rate", "NPS", "distribution"], rows, left={0, 6})
+    out += _table(["node", "weight", "score", "± MOE", "n", "sat. rate", "NPS", "distribution"], rows, left={0, 7})
     if any(node.get("weight") == 0 for node in nodes.values()):
         out.append(f"{WEIGHT_ZERO}: scored and shown, but adds nothing to the CSI")
     if result.get("touchpoints"):
         out.append("")
-        rows = [[code, number(tp["score"]), str(tp["n"])] for code, tp in result["touchpoints"].items()]
-        out += _table(["touchpoint", "score", "n"], rows, left={0})
+        rows = [[code, number(tp["score"]), number(tp.get("margin_of_error")), _n(tp)] for code, tp in result["touchpoints"].items()]
+        out += _table(["touchpoint", "score", "± MOE", "n"], rows, left={0})
     if result.get("group_by"):
         out += _group_lines(result)
+    if "min_n" in result:
+        out += ["", f"{LOW_N} n below {result['min_n']} (low_n): indicative, not solid"]
     return out
+
+
+def _n(figure: dict) -> str:
+    return f"{figure['n']}{LOW_N if figure.get('low_n') else ''}"
 
 
 def _group_lines(result: dict) -> list[str]:
     by = " × ".join(result["group_by"])
     groups = result["groups"]
     out = ["", f"by {by}:"]
-    rows = [[label, number(g["csi"]), number(g["margin_of_error"]), str(g["n"])] for label, g in groups.items()]
+    rows = [[label, number(g["csi"]), number(g["margin_of_error"]), _n(g)] for label, g in groups.items()]
     out += _table(["group", "CSI", "± MOE", "n"], rows, left={0})
+    if result.get("compare"):
+        out += _compare_lines(result)
     labels = list(groups)
     for first in range(0, len(labels), GROUP_COLUMNS):
         shown = labels[first : first + GROUP_COLUMNS]
@@ -87,6 +98,27 @@ def _group_lines(result: dict) -> list[str]:
         ]
         out += _table(["node", *shown], rows, left={0})
     return out
+
+
+def _compare_lines(result: dict) -> list[str]:
+    """Per compared group: the CSI's and every node score's difference, margin, p."""
+    groups = {label: g for label, g in result["groups"].items() if g.get("compare")}
+    out = ["", f"compared with {result['compare']} (difference ± 95 % margin, p; ! significant at 5 %):"]
+    if not groups:
+        return out + ["  no group has a period to compare with"]
+    rows = []
+    for label, g in groups.items():
+        c = g["compare"]
+        rows.append([f"{label} vs {c['with']}", "CSI", _difference(c["csi"])])
+        rows += [["", node_label(code, result["nodes"]), _difference(d["score"])] for code, d in c["nodes"].items()]
+    return out + _table(["group", "figure", "difference"], rows, left={0, 1, 2})
+
+
+def _difference(test: dict) -> str:
+    if test["difference"] is None:
+        return "-"
+    mark = " !" if test["significant"] else ""
+    return f"{test['difference']:+.1f} ± {number(test['margin_of_error'])}, p {number(test['p_value'], 3)}{mark}"
 
 
 def _score_n(value) -> str:

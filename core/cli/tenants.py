@@ -1,5 +1,5 @@
 """The database and its tenants: ``csm init-db``, ``create-app-role``, ``create-tenant``,
-``export``, ``delete-tenant`` and ``seed-demo``."""
+``export``, ``delete-tenant``, ``erase`` (one customer's responses) and ``seed-demo``."""
 
 from __future__ import annotations
 
@@ -127,6 +127,22 @@ def delete_tenant(ctx: Context, slug: str, yes: bool):
     with ctx.unit_of_work() as session:
         deleted = erasure.delete_tenant(session, ctx.tenant_id(session, slug), slug, base.CLI)
     click.echo(f"tenant {slug} deleted: " + ", ".join(f"{n} {table}" for table, n in deleted.rows.items()))
+
+
+@click.command("erase", short_help="Erase one customer's responses, irreversibly (right to be forgotten).")
+@click.option("--tenant", required=True, help="Tenant slug.")
+@click.option("--customer", required=True, help="The customer id whose responses are deleted.")
+@click.option("--yes", is_flag=True, help="Confirm: delete this customer's responses, irreversibly.")
+@click.pass_obj
+def erase_cmd(ctx: Context, tenant: str, customer: str, yes: bool):
+    """Delete every response of TENANT carrying the customer id, and their rows in the
+    answer store (see DELETE /api/v1/customers/{customer_id}/responses); audited with a
+    digest of the id. A customer without responses erases 0 and succeeds."""
+    if not yes:
+        fail(f"this deletes every response of customer {customer!r} in tenant {tenant!r}, irreversibly; add --yes")
+    with ctx.unit_of_work() as session:
+        erased = erasure.erase_customer(session, ctx.tenant_id(session, tenant), customer, base.CLI)
+    click.echo(f"{tenant}: {erased} response{'' if erased == 1 else 's'} of customer {customer!r} erased")
 
 
 @click.command("seed-demo", short_help="Create the demo tenants (safe to re-run).")

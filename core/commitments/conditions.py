@@ -64,3 +64,23 @@ def fields_read(source: str) -> frozenset[tuple[str, str]] | None:
     if len(_VARIABLE.findall(code)) != len(pairs):
         return None
     return frozenset(pairs)
+
+
+def codes_named(commitments) -> frozenset[str]:
+    """Every event or case type the commitments name: in a clock role or a ``delivered``,
+    or as a string in a condition (``case.type == "dine_in"``, ``"complained" in
+    case.events``). Ingest reports the types of a batch outside it (a typo shows at once)."""
+    names: set[str] = set()
+    conditions = []
+    for commitment in commitments or ():
+        conditions.append(commitment.applies_to)
+        triggers = [commitment.clock.role(role) for role in ("start", "stop", "pause", "resume", "cancel", "reset")]
+        for step in commitment.ladder:
+            triggers.append(step.delivered)
+            conditions.append(step.when)
+        for trigger in filter(None, triggers):
+            names.update(trigger.types)
+            conditions.append(trigger.condition)
+    for condition in filter(None, conditions):
+        names.update(literal[1:-1] for literal in _STRING.findall(condition.source))
+    return frozenset(names)

@@ -166,10 +166,11 @@ class Evaluation:
             }))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def next_check_at(self) -> pd.Series:
+    def next_check_at(self, cycles: pd.DataFrame | None = None) -> pd.Series:
         """Per case id (cases with an open clock or a remedy still in time), the earliest
-        instant something falls due; for a sweep that looks at cases when no event came."""
-        frame = self.cycles()
+        instant something falls due; for a sweep that looks at cases when no event came.
+        ``cycles``: ``self.cycles()`` when the caller has it already."""
+        frame = self.cycles() if cycles is None else cycles
         if frame.empty:
             return pd.Series(dtype="datetime64[us, UTC]")
         return frame.dropna(subset=["next_check_at"]).groupby("case_id")["next_check_at"].min()
@@ -239,15 +240,22 @@ class Evaluation:
 
     # --- rates --------------------------------------------------------------------------
 
-    def on_time_rates(self, by: Sequence[str] = (), period: str | None = None) -> dict[str, dict]:
+    def on_time_rates(self, by: Sequence[str] = (), period: str | None = None, started: tuple[float | None, float | None] = (None, None)) -> dict[str, dict]:
         """Per commitment ``{"rate", "n", "met", "breached"}`` over decided cycles, and with
         ``by`` (``period`` of the cycle's start, ``touchpoint``, ``case_type``,
         ``customer_id`` or a case attribute) the same per group under ``groups``.
-        Raises ``core.scoring.ScoringInputError`` for an unknown ``by`` or period."""
+        ``started`` (epoch seconds, from inclusive, to exclusive; None = open) keeps the
+        cycles started in that window. Raises ``core.scoring.ScoringInputError`` for an
+        unknown ``by`` or period."""
         out: dict[str, dict] = {}
+        lo, hi = started
         for run in self.runs:
             c = run.cycles
             decided = (c.outcome == MET) | (c.outcome == BREACHED)
+            if lo is not None:
+                decided &= c.started >= lo
+            if hi is not None:
+                decided &= c.started < hi
             met = c.outcome == MET
             figures = _rate(int(met.sum()), int(decided.sum()))
             if by:

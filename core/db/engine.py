@@ -15,11 +15,19 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_CACHE_MB = 2  # SQLite's own default page cache (``PRAGMA cache_size=-2000``, about 2 MiB)
 SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE")
 SQLITE_BEGIN_OPTION = "csm_sqlite_begin"  # execution option: the BEGIN mode of one connection
 
 
-def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    sqlite_begin: str = "IMMEDIATE",
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    sqlite_cache_mb: int = SQLITE_CACHE_MB,
+    **kwargs,
+) -> Engine:
     """Build an engine for ``url`` with the settings this project relies on.
 
     SQLite: foreign keys are off by default in SQLite, so every connection turns them on
@@ -42,12 +50,12 @@ def make_engine(url: str | URL, *, sqlite_begin: str = "IMMEDIATE", sqlite_busy_
     """
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, sqlite_begin, sqlite_busy_timeout_ms, **kwargs)
+        return _sqlite_engine(url, sqlite_begin, sqlite_busy_timeout_ms, sqlite_cache_mb, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
-def _sqlite_engine(url: URL, begin: str, busy_timeout_ms: int, **kwargs) -> Engine:
+def _sqlite_engine(url: URL, begin: str, busy_timeout_ms: int, cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:
     begin = begin.upper()
     if begin not in SQLITE_BEGIN_MODES:
         raise ValueError(f"sqlite_begin must be one of {SQLITE_BEGIN_MODES}, not {begin!r}")
@@ -64,6 +72,7 @@ def _sqlite_engine(url: URL, begin: str, busy_timeout_ms: int, **kwargs) -> Engi
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")  # negative: KiB
         finally:
             cursor.close()
 

@@ -160,3 +160,39 @@ class WebhookDelivery:
     delivered_at: datetime | None
     created_at: datetime
     log: tuple[WebhookAttempt, ...] = ()
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    customer_id: str
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CustomerGrade:
+    """A customer's grade for a period: ``inputs`` are the attributes it was computed
+    from, ``config_version`` the configuration that computed it; grade None = ungraded."""
+
+    customer_id: str
+    period: str
+    grade: str | None
+    score: float | None
+    inputs: dict[str, Any]
+    config_version: int
+    graded_at: datetime
+
+
+@dataclass(frozen=True)
+class ServiceRequest:
+    id: int
+    customer_id: str
+    service: str
+    requested_at: datetime
+    outcome: str
+    grade: str | None
+    period: str
+    config_version: int
+    recorded_at: datetime

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -311,3 +312,61 @@ class WebhookAttemptRow(TenantScoped, Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+PERIOD_LENGTH = 16
+GRADE_LENGTH = 100
+OUTCOME_LENGTH = 32
+
+
+class CustomerRow(TenantScoped, Base):
+    """A customer, keyed by the tenant's own id, with its typed attributes (JSON, as the
+    ``customers.attributes`` section checked them); posting it again replaces them."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("tenant_id", "customer_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    customer_key: Mapped[str] = mapped_column(String(MAX_ID_LENGTH))
+    attributes: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class CustomerGradeRow(TenantScoped, Base):
+    """A customer's grade for one evaluation period, with the inputs (the attributes) that
+    produced it, its score and the configuration version that graded it, so a grade can
+    be explained later. Grading the period again replaces it."""
+
+    __tablename__ = "customer_grades"
+    __table_args__ = (UniqueConstraint("tenant_id", "customer_id", "period"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("customers.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    grade: Mapped[str | None] = mapped_column(String(GRADE_LENGTH))  # None: ungraded
+    score: Mapped[float | None] = mapped_column(Float)
+    inputs: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))
+    config_version: Mapped[int] = mapped_column(Integer)
+    graded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class ServiceRequestRow(TenantScoped, Base):
+    """A service a customer asked for, checked against its grade at the time:
+    ``entitled``, ``above_grade`` (to be played down) or ``unknown_service``."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (
+        Index(None, "tenant_id", "requested_at"),
+        Index(None, "tenant_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("customers.id", ondelete="CASCADE"))
+    service: Mapped[str] = mapped_column(String(MAX_CODE_LENGTH))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(OUTCOME_LENGTH))
+    grade: Mapped[str | None] = mapped_column(String(GRADE_LENGTH))
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    config_version: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))

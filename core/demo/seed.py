@@ -40,6 +40,14 @@ DEMO_TENANTS = (
         "shifts": {"segment": {"vip": 0.08}},
         "touchpoints": ["store_floor", "checkout"],
     },
+    {
+        "slug": "demo-hotel",
+        "name": "Demo hotel with time-limit commitments",
+        "config": "hotel-commitments.yaml",
+        "attributes": {"segment": ["member", "guest"]},
+        "shifts": {"segment": {"member": 0.05}},
+        "touchpoints": ["front_desk", "restaurant"],
+    },
 )
 BATCH = 2000
 

@@ -45,6 +45,7 @@ def synthetic_responses(
         for value, delta in ((shifts or {}).get(name) or {}).items():
             latent = np.where(frame[name].to_numpy() == value, latent + delta, latent)
     latent = np.clip(latent, 0.0, 1.0)
+    first: tuple[str, np.ndarray] | None = None  # a scored question's values before blanking
     for q in iset.questions:
         scale = iset.scales[q.scale]
         if scale.kind is ScaleKind.TEXT:
@@ -60,6 +61,11 @@ def synthetic_responses(
         else:
             values = np.round(scale.min + target * (scale.max - scale.min)).astype(float)
         values = values.astype(object)
+        first = first or (q.code, values.copy())
         values[rng.random(n) < BLANK_SHARE] = None
         frame[q.code] = values
+    if first is not None:  # a response answers at least one question (few questions, all blank)
+        codes = [q.code for q in iset.questions]
+        empty = frame[codes].isna().all(axis=1).to_numpy()
+        frame.loc[empty, first[0]] = first[1][empty]
     return frame

@@ -3,7 +3,15 @@
 A node either has ``children`` (a group) or a ``scale`` (a question). Sibling weights sum
 to 1; the score of a group is the weighted mean of the children that have data, weights
 renormalised over those children, and the index (CSI) is the score of the root.
-Open questions (``text`` scale) are part of the questionnaire but carry no weight.
+Open questions (``text`` scale) are part of the questionnaire but carry no weight; a
+question of weight 0 is asked and analysed but adds nothing to its group's score.
+
+What the analyses read from the tree besides its weights: ``role: overall`` marks the
+overall-satisfaction question (the drivers' default target, peak-end's observed score),
+``expectation_of: <question>`` pairs an expectation question with its experience question
+(the expectation gap), and ``peak_end: peak | end`` on a group marks a stage of the
+journey for the peak-end analysis (the stages compared are that group and its sibling
+groups; several peaks are averaged, there is one end).
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from core.model.scale import Scale
 
 WEIGHT_TOLERANCE = 1e-6
 MAX_DEPTH = 20
+ROLES = ("overall",)
+PEAK_END = ("peak", "end")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,9 @@ class Indicator:
     touchpoint: str | None = None
     reverse: bool = False
     source: str = ""
+    role: str | None = None
+    expectation_of: str | None = None
+    peak_end: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "children", tuple(self.children))
@@ -47,6 +60,12 @@ class Indicator:
             raise ModelError("weight must be a finite number >= 0", ("weight",))
         if self.reverse and self.children:
             raise ModelError("only questions can be reversed", ("reverse",))
+        if self.role is not None and (self.role not in ROLES or self.children):
+            raise ModelError(f"role must be one of {', '.join(ROLES)}, on a question", ("role",))
+        if self.expectation_of is not None and self.children:
+            raise ModelError("only a question can be the expectation of another", ("expectation_of",))
+        if self.peak_end is not None and (self.peak_end not in PEAK_END or not self.children):
+            raise ModelError("peak_end is peak or end, on a group (a stage of the journey)", ("peak_end",))
 
     @property
     def is_question(self) -> bool:
@@ -79,14 +98,17 @@ class IndicatorSet:
             raise ModelError("an indicator set needs at least one child", ("children",))
         index: dict[str, Indicator] = {}
         problems: list[ModelError] = []
-        self._check(self.children, ("children",), index, 1, problems)
+        paths: dict[str, tuple] = {}
+        self._check(self.children, ("children",), index, 1, problems, paths)
         if not problems and not any(n.is_question and self.scales[n.scale].scored for n in index.values()):
             problems.append(ModelError("an indicator set needs at least one scored question", ("children",)))
+        if not problems:
+            problems += analysis_marks(self.children, index, self.scales, paths)
         if problems:
             raise problems[0] if len(problems) == 1 else ModelErrors(problems)
         object.__setattr__(self, "_index", index)
 
-    def _check(self, nodes, path, index, depth, problems: list[ModelError]) -> None:
+    def _check(self, nodes, path, index, depth, problems: list[ModelError], paths: dict) -> None:
         """Check one sibling list and what lies beneath, adding every problem to
         ``problems`` (tree order): the checks do not depend on one another, so an unknown
         scale does not hide a duplicate code or a bad weight sum elsewhere."""
@@ -101,6 +123,7 @@ class IndicatorSet:
                 problems.append(ModelError(f"duplicate code {node.code!r}", here + ("code",)))
             else:
                 index[node.code] = node
+                paths[node.code] = here
             if node.is_question:
                 scale = self.scales.get(node.scale)
                 if scale is None:
@@ -113,7 +136,7 @@ class IndicatorSet:
                         problems.append(ModelError("an open (text) question cannot be reversed", here + ("reverse",)))
                     continue
             else:
-                self._check(node.children, here + ("children",), index, depth + 1, problems)
+                self._check(node.children, here + ("children",), index, depth + 1, problems, paths)
                 if not self._has_scored(node):
                     problems.append(ModelError("a group needs at least one scored question", here + ("children",)))
             total += node.weight
@@ -154,6 +177,37 @@ class IndicatorSet:
     def scored_questions(self) -> list[Indicator]:
         return [q for q in self.questions if self.scales[q.scale].scored]
 
+    @property
+    def overall(self) -> str | None:
+        """The code of the question marked ``role: overall``, if any."""
+        return next((q.code for q in self.questions if q.role == "overall"), None)
+
+    @property
+    def expectation_pairs(self) -> dict[str, str]:
+        """Experience question → its expectation question (``expectation_of``), tree order."""
+        return {q.expectation_of: q.code for q in self.questions if q.expectation_of is not None}
+
+    def peak_end_stages(self) -> tuple[dict[str, list[str]], list[str], str | None]:
+        """(stage → its scored questions, the peak stages, the end stage) from ``peak_end``:
+        the stages are the marked groups and their sibling groups; a stage's questions are
+        its scored questions beneath, less the overall and expectation questions."""
+        marked = [(n, parent) for n, parent in self.walk() if n.peak_end is not None]
+        if not marked:
+            return {}, [], None
+        parent = marked[0][1]
+        siblings = self.children if parent is None else parent.children
+        skip = {self.overall, *self.expectation_pairs.values()}
+        stages = {}
+        for group in siblings:
+            if group.is_question:
+                continue
+            codes = [n.code for n in _beneath(group) if n.is_question and self.scales[n.scale].scored and n.code not in skip]
+            if codes:
+                stages[group.code] = codes
+        peaks = [n.code for n, _ in marked if n.peak_end == "peak"]
+        end = next((n.code for n, _ in marked if n.peak_end == "end"), None)
+        return stages, peaks, end
+
     def scored_children(self, node: Indicator | None) -> list[Indicator]:
         """The children of ``node`` (None = root) that take part in scoring."""
         kids = self.children if node is None else node.children
@@ -178,3 +232,59 @@ class IndicatorSet:
 
         visit(self.children, 1.0)
         return out
+
+
+def _beneath(node: Indicator) -> Iterator[Indicator]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def analysis_marks(children, index: dict[str, Indicator], scales: dict[str, Scale], paths: dict[str, tuple]) -> list[ModelError]:
+    """The checks of ``role``, ``expectation_of`` and ``peak_end`` across the tree, each
+    problem at the path of the node that carries the mark."""
+    problems: list[ModelError] = []
+    overall = [n for n in index.values() if n.role == "overall"]
+    for extra in overall[1:]:
+        problems.append(ModelError(f"only one question can be the overall question; {overall[0].code!r} already is", paths[extra.code] + ("role",)))
+    for n in overall:
+        if not scales[n.scale].scored:
+            problems.append(ModelError("the overall question must be scored (not an open question)", paths[n.code] + ("role",)))
+    expected: dict[str, str] = {}
+    for n in index.values():
+        target = n.expectation_of
+        if target is None:
+            continue
+        at = paths[n.code] + ("expectation_of",)
+        other = index.get(target)
+        if target == n.code:
+            problems.append(ModelError("a question cannot be the expectation of itself", at))
+        elif other is None:
+            problems.append(ModelError(f"unknown question {target!r}", at))
+        elif not other.is_question:
+            problems.append(ModelError(f"{target!r} is a group; name the experience question", at))
+        elif other.expectation_of is not None:
+            problems.append(ModelError(f"{target!r} is itself an expectation question; name the experience question", at))
+        elif not (scales[n.scale].scored and scales[other.scale].scored):
+            problems.append(ModelError("both questions of an expectation pair must be scored", at))
+        elif target in expected:
+            problems.append(ModelError(f"{target!r} already has the expectation question {expected[target]!r}", at))
+        else:
+            expected[target] = n.code
+    marked = [n for n in index.values() if n.peak_end is not None]
+    if marked:
+        parent_of = {c.code: p.code for p in index.values() for c in p.children}
+        first = parent_of.get(marked[0].code)
+        ends = [n for n in marked if n.peak_end == "end"]
+        for n in ends[1:]:
+            problems.append(ModelError(f"only one stage can be the end; {ends[0].code!r} already is", paths[n.code] + ("peak_end",)))
+        for n in marked[1:]:
+            if parent_of.get(n.code) != first:
+                problems.append(ModelError(f"the peak and end stages must be sibling groups; {marked[0].code!r} is not a sibling of this one", paths[n.code] + ("peak_end",)))
+        kinds = {n.peak_end for n in marked}
+        for missing in ("peak", "end"):
+            if missing not in kinds:
+                problems.append(ModelError(f"a stage is marked peak_end but no stage is marked `peak_end: {missing}`", paths[marked[0].code] + ("peak_end",)))
+    return problems

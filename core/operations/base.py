@@ -21,6 +21,16 @@ class NothingToUse(Conflict):
     """A prerequisite is missing, e.g. ingest before any configuration (HTTP 409)."""
 
 
+class InvalidValue(ValueError):
+    """A value of the request is wrong in a way only the stored data can tell (a period
+    in the form the tenant's configuration does not use, say): HTTP 422 naming it,
+    ``location`` being where it was (body, query), CLI exit code 2."""
+
+    def __init__(self, location: str, field: str, message: str):
+        super().__init__(message)
+        self.location, self.field = location, field
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who performs an operation, for the audit log: an API key, the operator, or the CLI."""

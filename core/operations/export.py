@@ -17,6 +17,8 @@ from core.db.repositories import (
     AuditRepository,
     CaseRepository,
     ConfigVersionRepository,
+    CustomerRepository,
+    RequestFilter,
     ResponseRepository,
     TenantPluginRepository,
     TenantRepository,
@@ -74,6 +76,7 @@ def export_tenant(session: Session, tenant_id: int, out: IO[bytes], actor: Actor
             written[str(number)] = archive.write_responses_csv(f"responses/v{number}.csv", frame, _question_codes(session, by_number[number]))
             del frame  # one version's frame in memory at a time
         counts = _export_cases_and_alerts(session, tenant_id, archive)
+        counts |= _export_customers(session, tenant_id, archive)
         events = AuditRepository(session).list(tenant_id, limit=None)  # newest first, unpaged
         archive.write_jsonl("audit_events.jsonl", [{k: v for k, v in asdict(e).items() if k != "tenant_id"} for e in reversed(events)])
     except BaseException:
@@ -144,3 +147,20 @@ def _export_cases_and_alerts(session: Session, tenant_id: int, archive: ExportAr
         "webhook_deliveries": len(deliveries),
         "webhook_attempts": sum(len(d["log"]) for d in deliveries),
     }
+
+
+def _export_customers(session: Session, tenant_id: int, archive: ExportArchive) -> dict[str, int]:
+    """customers.jsonl (each customer with its attributes, in the item shape ``POST
+    /customers`` takes back, and its grade history with the inputs of each grade) and
+    service_requests.jsonl (every checked request, oldest first); the counts."""
+    repo = CustomerRepository(session)
+    customers, n_grades = [], 0
+    history = repo.history(tenant_id)
+    for customer in repo.list_page(tenant_id, limit=None):
+        grades = [{k: v for k, v in asdict(g).items() if k != "customer_id"} for g in history.get(customer.id, [])]
+        n_grades += len(grades)
+        customers.append({"customer_id": customer.customer_id, "attributes": customer.attributes, "created_at": customer.created_at, "updated_at": customer.updated_at, "grades": grades})
+    archive.write_jsonl("customers.jsonl", customers)
+    requests = [asdict(r) for r in repo.requests(tenant_id, RequestFilter(), limit=None)]
+    archive.write_jsonl("service_requests.jsonl", requests)
+    return {"customers": len(customers), "customer_grades": n_grades, "service_requests": len(requests)}

@@ -1,12 +1,16 @@
 """Blocks as bytes: one ``AnswerColumns`` per database row, decoded column by column.
 
-Layout (``LAYOUT`` 1): ``CSMA``, the layout number (one byte), the header length (uint32,
-little-endian), the header (UTF-8 JSON: row count, row-id runs, dictionaries, option codes,
-and each column's dtype, offset and size), padding to 8 bytes, then each column's raw
-little-endian array bytes, optionally zlib-compressed. A reader parses the header and
-touches only the columns it needs: scoring never decodes ``customer_id`` unless it groups
-by it, and never the row ids (which only erasure reads). ``np.frombuffer`` over the
-payload makes an uncompressed column a view, not a copy.
+Layout (``LAYOUT`` 2): ``CSMA``, the layout number (one byte), the header length (uint32,
+little-endian), the header (UTF-8 JSON: row count, row-id runs, the touchpoint and
+attribute dictionaries, option codes, and each section's dtype, offset and size), padding
+to 8 bytes, then each section's raw little-endian array bytes, optionally
+zlib-compressed; the customer ids' dictionary is a section of its own (UTF-8 JSON). A
+reader parses the header and touches only the sections it needs: scoring never decodes
+``customer_id`` or its dictionary unless it groups by it, and never the row ids (which
+only erasure reads). ``np.frombuffer`` over the payload makes an uncompressed column a
+view, not a copy. Layout 1 kept the customer dictionary in the header, so every read
+parsed it: 95 of a block's 97 kB of header at 10,000 responses, 0.22 s of CPU per million
+responses of a 0.77 s score by segment and month; layout-1 blocks are still read.
 
 Row ids are kept as runs ``[first, count]``: a batch's ids are consecutive unless
 concurrent writers interleaved, so a block of 10,000 rows usually needs one pair.
@@ -29,7 +33,9 @@ import numpy as np
 from core.store.columns import AnswerColumns, KeyColumn, QuestionColumn
 
 MAGIC = b"CSMA"
-LAYOUT = 1
+LAYOUT = 2
+READABLE = (1, 2)  # layouts ``decode`` reads (blocks written before layout 2 stay valid)
+CUSTOMERS = "dict:customer_id"  # layout 2: the customer ids' dictionary, a section
 COMPRESS = False
 _HEAD = struct.Struct("<4sBI")
 
@@ -46,6 +52,8 @@ def encode(columns: AnswerColumns, compress: bool = COMPRESS) -> bytes:
     arrays.append(("key:customer_id", columns.customer_id.codes))
     arrays += [(f"attr:{name}", col.codes) for name, col in columns.attributes.items()]
     arrays += [(f"q:{code}", col.data) for code, col in columns.questions.items()]
+    customers = json.dumps(list(columns.customer_id.values), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    arrays.append((CUSTOMERS, np.frombuffer(customers, dtype=np.uint8)))
     sections, chunks, offset = [], [], 0
     for name, array in arrays:
         raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
@@ -57,7 +65,6 @@ def encode(columns: AnswerColumns, compress: bool = COMPRESS) -> bytes:
         "n": columns.n,
         "ids": id_runs(columns.ids),
         "touchpoint": list(columns.touchpoint.values),
-        "customer_id": list(columns.customer_id.values),
         "attributes": {name: list(col.values) for name, col in columns.attributes.items()},
         "questions": {code: {"kind": col.kind, "options": list(col.options)} for code, col in columns.questions.items()},
         "sections": sections,
@@ -114,6 +121,9 @@ class BlockView:
 
     def key(self, name: str) -> KeyColumn:
         """``touchpoint``, ``customer_id`` or an attribute's column."""
+        if name == "customer_id" and name not in self.header:  # layout 2: parsed only when asked for
+            values = json.loads(self.array(CUSTOMERS).tobytes().decode("utf-8", "surrogatepass"))
+            return KeyColumn(self.array(f"key:{name}"), tuple(values))
         if name in ("touchpoint", "customer_id"):
             return KeyColumn(self.array(f"key:{name}"), tuple(self.header[name]))
         return KeyColumn(self.array(f"attr:{name}"), tuple(self.header["attributes"][name]))
@@ -142,7 +152,7 @@ def decode(payload: bytes) -> BlockView:
     if len(payload) < _HEAD.size:
         raise CorruptBlock("payload shorter than a block header")
     magic, layout, length = _HEAD.unpack_from(payload)
-    if magic != MAGIC or layout != LAYOUT:
-        raise CorruptBlock(f"not a layout-{LAYOUT} answer block (magic {magic!r}, layout {layout})")
+    if magic != MAGIC or layout not in READABLE:
+        raise CorruptBlock(f"not an answer block of layout {' or '.join(map(str, READABLE))} (magic {magic!r}, layout {layout})")
     header = json.loads(payload[_HEAD.size : _HEAD.size + length])
     return BlockView(payload, header, _HEAD.size + length)

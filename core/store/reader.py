@@ -17,8 +17,10 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
+from core.analysis.significance import DEFAULT_MIN_N
 from core.model import IndicatorSet, ScaleKind
 from core.scoring.answers import ColumnAnswers, Encoded
+from core.scoring.compare import check_compare
 from core.scoring.engine import score_encoded
 from core.scoring.errors import AnswerErrors
 from core.scoring.groups import DATE_COLUMN, PERIOD, group_rows
@@ -190,13 +192,16 @@ def score_blocks(
     period: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    compare: str | None = None,
 ) -> ScoreResult:
     """Score the responses of ``blocks`` collected in ``[start, end)``, as
     ``core.scoring.score`` scores a frame of the same responses."""
     by = (by,) if isinstance(by, str) else tuple(by)
+    check_compare(compare, by, period)
     gathered = StoreSlice(iset, by, start, end)
     for block in blocks:
         gathered.add(block)
     encoded, keys = gathered.finish()
     grouping = group_rows(keys, by, period, [q.code for q in iset.questions])
-    return score_encoded(encoded, iset, grouping)
+    return score_encoded(encoded, iset, grouping, min_n, compare)

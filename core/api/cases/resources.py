@@ -17,6 +17,7 @@ from core.api.cases.schemas import (
     CASE_ID_PATH,
     CaseIngestResultSchema,
     CaseIngestSchema,
+    CaseQuerySchema,
     CaseSchema,
     CaseWithEventsSchema,
     EventIngestSchema,
@@ -25,7 +26,7 @@ from core.api.context import db, state
 from core.api.idempotent import idempotent
 from core.api.ratelimit import ingest_limited
 from core.db.repositories import CaseRepository
-from core.operations import cases
+from core.operations import cases, commitments
 from core.roles import INTEGRATOR
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases and their event logs, from which commitments' clocks and alerts are computed.")
@@ -85,11 +86,14 @@ class CaseEvents(MethodView):
 
 @blp.route(f"/cases/{CASE_ID_PATH}")
 class CaseById(MethodView):
-    @blp.errors(401, 404)
+    @blp.errors(401, 404, 422)
     @tenant_required
+    @blp.arguments(CaseQuerySchema, location="query")
     @blp.response(200, CaseWithEventsSchema)
     @blp.doc(operationId="get_case")
-    def get(self, case_id):
-        """One case with its event log; any role."""
-        case, events = cases.get_case(db(), principal().tenant_id, case_id)
-        return {**_case(case), "events": [asdict(e) for e in events]}
+    def get(self, query, case_id):
+        """One case with its event log and each commitment's clock on it at `at` (default now): status, started, stopped, elapsed, paused, limit, remaining, ladder steps reached, remedies owed and whether given in time, the next step and when; any role.
+
+        422 when `at` is not an ISO 8601 date-time, naming `at`."""
+        found = commitments.case_with_figures(db(), principal().tenant_id, case_id, query.get("at"))
+        return {**_case(found["case"]), "events": [asdict(e) for e in found["events"]], "at": found["at"], "commitments": found["commitments"]}

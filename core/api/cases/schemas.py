@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from core.api.cases.figures import FiguresSchema
+from core.api.common import UtcDateTime
 from core.api.responses.schemas import ItemList, scalar
 from core.batch.limits import MAX_BATCH, MAX_ID_LENGTH
 
@@ -15,21 +17,21 @@ class CaseItemSchema(Schema):
     """One case (documentation of the item shape; validated in bulk by core.ingest)."""
 
     case_id = required_id("Your id for the case (text, or a number read as its text); unique per tenant. Sending it again replaces the stored record.")
-    case_type = fields.String(metadata={"description": "A code (letters, digits, _ . : -), e.g. dine_in."})
+    case_type = scalar("A code (letters, digits, _ . : -), e.g. dine_in; a number is read as its text; null: none.")
     customer_id = scalar("Your id for the customer (text, or a number read as its text).")
-    touchpoint = fields.String()
-    opened_at = fields.DateTime(metadata={"description": "ISO 8601; naive times are UTC."})
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
+    touchpoint = scalar("Where the case happens (text, or a number read as its text); null: none.")
+    opened_at = fields.DateTime(allow_none=True, metadata={"description": "ISO 8601; naive times are UTC; null: not known."})
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), allow_none=True, metadata={"description": ATTRIBUTES + " null: none."})
 
 
 class EventItemSchema(Schema):
     """One case event (documentation of the item shape; validated in bulk by core.ingest)."""
 
     case_id = required_id("The case (text, or a number read as its text); an unknown one is created with only its id.")
-    type = fields.String(required=True, metadata={"description": "A code (letters, digits, _ . : -), e.g. ordered, dish_served, complained."})
+    type = required_id("A code (letters, digits, _ . : -), e.g. ordered, dish_served, complained; a number is read as its text.")
     at = fields.DateTime(required=True, metadata={"description": "When it happened (ISO 8601; naive times are UTC); events may arrive in any order."})
     event_id = scalar("Your id for the event within its case (text, or a number read as its text); default `type@at`. Sending it again replaces the stored event (a correction).")
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={"description": ATTRIBUTES})
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(), allow_none=True, metadata={"description": ATTRIBUTES + " null: none."})
 
 
 class CaseIngestSchema(Schema):
@@ -46,6 +48,7 @@ class CaseIngestResultSchema(Schema):
     updated = fields.Integer(metadata={"description": "Stored records that the batch changed (corrections)."})
     unchanged = fields.Integer(metadata={"description": "Records identical to the stored ones (e.g. a batch sent again)."})
     alerts_raised = fields.Integer(metadata={"description": "Alerts the touched cases raised in the same transaction."})
+    unknown_types = fields.List(fields.String(), metadata={"description": "The batch's event types (case types, for cases) that no commitment of the latest configuration names, in a clock role, a `delivered` or a condition: stored all the same (conditions see every event in `case.events`), but they start, stop or deliver nothing; a misspelt type shows here. Every type without any configuration."})
 
 
 class StoredEventSchema(Schema):
@@ -70,6 +73,15 @@ class CaseSchema(Schema):
 
 class CaseWithEventsSchema(CaseSchema):
     events = fields.List(fields.Nested(StoredEventSchema), metadata={"description": "The case's log, oldest first."})
+    at = fields.String(metadata={"format": "date-time", "description": "The instant the clocks were evaluated at (`at`, default now)."})
+    commitments = fields.Dict(
+        keys=fields.String(), values=fields.Nested(FiguresSchema),
+        metadata={"description": "Commitment code → its clock on this case at `at`, for every commitment of the latest configuration that applies to the case and whose clock started; {} without any."},
+    )
+
+
+class CaseQuerySchema(Schema):
+    at = UtcDateTime(metadata={"description": "Evaluate the clocks as at this ISO 8601 instant (UTC without an offset); default now. Events after it are not yet known."})
 
 
 CASE_ID_PATH = f"<string(maxlength={MAX_ID_LENGTH}):case_id>"

@@ -7,6 +7,7 @@ and with empty fields left out; it is described here so clients can read it type
 from marshmallow import Schema, fields, validate
 
 from core.api.common import LABEL_PATTERN, JsonShape
+from core.config.sections import CORE_SECTIONS
 
 SOURCE = {"description": "Where this was taken from (templates of industry plugins name their source)."}
 
@@ -20,6 +21,13 @@ class ConfigSummarySchema(JsonShape):
     questions = fields.Integer()
     scored_questions = fields.Integer()
     scales = fields.List(fields.String())
+    analyses = fields.List(fields.String(), metadata={"description": "With an `analysis` section: the analyses it configures."})
+    calendars = fields.List(fields.String(), metadata={"description": "With a `calendars` section: the calendar codes."})
+    commitments = fields.List(fields.String(), metadata={"description": "With a `commitments` section: the commitment codes."})
+    customer_attributes = fields.Integer(metadata={"description": "With a `customers` section: how many attributes it declares."})
+    grades = fields.List(fields.String(), metadata={"description": "With a `customers` section: the grades, highest first."})
+    services = fields.Integer(metadata={"description": "With a `services` section: how many services the menu has."})
+    service_categories = fields.Integer(metadata={"description": "With a `services` section: how many categories."})
 
 
 class ValidationResultSchema(Schema):
@@ -75,7 +83,7 @@ class TemplateReferenceSchema(JsonShape):
     code = fields.String()
 
 
-class ResolvedConfigSchema(JsonShape):
+class _ResolvedConfigBase(JsonShape):
     format_version = fields.Integer(metadata={"description": "How the stored document is written (2); older formats are read and migrated."})
     version = fields.Integer(metadata={"description": "Syntax version of the tenant document (1)."})
     industry = fields.String(allow_none=True)
@@ -83,6 +91,20 @@ class ResolvedConfigSchema(JsonShape):
     scales = fields.Dict(keys=fields.String(), values=fields.Nested(ResolvedScaleSchema), metadata={"description": "Scale code → scale."})
     indicator_set = fields.Nested(ResolvedIndicatorSetSchema)
     template = fields.Nested(TemplateReferenceSchema, metadata={"description": "The plugin template the upload started from, if any."})
+
+
+def _section_field(section) -> fields.Field:
+    """Every other core section as the document resolved it (its own rules are the README's)."""
+    return fields.Raw(metadata={"description": f"The `{section.name}` section as resolved, when the document has one: {section.description}"})
+
+
+# The header and the typed sections above, plus one entry per other registered core
+# section, so a section added to CORE_SECTIONS is documented without an edit here.
+ResolvedConfigSchema = type(
+    "ResolvedConfigSchema",
+    (_ResolvedConfigBase,),
+    {s.name: _section_field(s) for s in CORE_SECTIONS if s.name not in _ResolvedConfigBase._declared_fields},
+)
 
 
 class VersionSchema(Schema):

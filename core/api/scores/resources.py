@@ -11,6 +11,8 @@ from core.api.context import db
 from core.api.scores.schemas import ScoreResultSchema
 from core.operations import reports
 
+COMPARE_PATTERN = r"^(previous|[0-9]{4}(-(0[1-9]|1[0-2])|Q[1-4])?)$"
+
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Satisfaction index (CSI), node and touchpoint scores, breakdowns.")
 
 
@@ -44,6 +46,18 @@ class ScoreQuerySchema(Schema):
         metadata={"description": "Comma-separated breakdown keys: `touchpoint`, any attribute name, or `period`."},
     )
     period = fields.String(validate=validate.OneOf(["month", "quarter", "year"]), metadata={"description": "Period length for `by=period` (default month); only with `period` among the `by` keys (422 otherwise)."})
+    min_n = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Figures resting on fewer responses are flagged `low_n: true`; default the configuration's `analysis.min_n`, else 30."},
+    )
+    compare = fields.String(
+        validate=[validate.Length(max=20), validate.Regexp(COMPARE_PATTERN, error="`previous` or a period label (2026-03, 2026Q1, 2026)")],
+        metadata={
+            "description": "With `period` among the `by` keys: compare each period's group with the previous period's (`previous`) or with a named period "
+            "(a label of the requested length: `2026-03`, `2026Q1`, `2026`); 422 naming `compare` without `period` among the keys or for a label of another length.",
+            "pattern": COMPARE_PATTERN,
+        },
+    )
 
     @validates_schema
     def _range(self, data, **kwargs):
@@ -61,12 +75,16 @@ class Scores(MethodView):
     @blp.response(200, ScoreResultSchema)
     @blp.doc(operationId="get_scores")
     def get(self, query):
-        """CSI with its 95 % margin of error, every node's score and n, touchpoint scores, and breakdowns; `n` 0 and null scores where no response matches.
+        """CSI, every node's and touchpoint's score, each with n, its 95 % margin of error and `low_n`, and breakdowns, optionally compared period over period; `n` 0 and null scores where no response matches.
 
         422 when `from` is not before `to` (an empty window), when `by` names a key that is
         neither `touchpoint`, `period` nor an attribute of the stored responses, when
-        `period` is given without `period` among the `by` keys, or when `version=all` pools
-        versions that score answers differently."""
+        `period` is given without `period` among the `by` keys, when `compare` is given
+        without `period` among the `by` keys or names a period of another length, or when
+        `version=all` pools versions that score answers differently."""
         by = tuple(part.strip() for part in query.get("by", "").split(",") if part.strip())
         period = query.get("period") or ("month" if "period" in by else None)
-        return reports.report(db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period)
+        return reports.report(
+            db(), principal().tenant_id, query.get("version"), query.get("start"), query.get("end"), by, period,
+            min_n=query.get("min_n"), compare=query.get("compare"),
+        )

@@ -2,7 +2,10 @@
 
 A node either has ``children`` (a group) or a ``scale`` (a question). Sibling weights sum
 to 1; when all siblings omit ``weight`` they share it equally (open-text questions take
-no weight). Instead of ``children`` the section may name a plugin's ``template`` with
+no weight; weight 0 keeps a question out of the CSI while the analyses still read it).
+Questions may carry ``role: overall`` and ``expectation_of: <question>``, groups
+``peak_end: peak | end`` (core.model.indicator says what the analyses make of them).
+Instead of ``children`` the section may name a plugin's ``template`` with
 ``overrides`` by node code; the loader merges the template before this section is built
 (``core.config.templates``).
 """
@@ -12,8 +15,10 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from core.config.schema import Code, Number, Strict, text_field
+from core.config.sections.ahp_weights import AhpWeightsSchema, resolve_ahp_tree
 from core.config.sections.base import Section, SectionContext, raise_if
 from core.model import Indicator, IndicatorSet, ModelError, ModelErrors, each_error
+from core.model.indicator import PEAK_END, ROLES
 
 MAX_CHILDREN = 500
 
@@ -30,6 +35,10 @@ class NodeSchema(Strict):
     touchpoint = Code(load_default=None)
     reverse = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     source = text_field(load_default="")
+    role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
+    expectation_of = Code(load_default=None)
+    peak_end = fields.String(load_default=None, validate=validate.OneOf(PEAK_END))
+    weights = fields.Nested(AhpWeightsSchema, load_default=None)  # the children's, from AHP judgements
 
 
 class OverrideSchema(Strict):
@@ -56,6 +65,7 @@ class IndicatorSetSchema(Strict):
     overrides = fields.Dict(keys=Code(), values=fields.Nested(OverrideSchema), load_default=dict)
     children = fields.List(fields.Nested(NodeSchema), load_default=None, validate=validate.Length(min=1, max=MAX_CHILDREN))
     source = text_field(load_default="")
+    weights = fields.Nested(AhpWeightsSchema, load_default=None)  # the top level's, from AHP judgements
 
     @validates_schema
     def _template_or_children(self, data, **kwargs):
@@ -78,7 +88,8 @@ CHILDREN = ("indicator_set", "children")
 
 def build(context: SectionContext, data: dict) -> IndicatorSet:
     scales = context.built["scales"]
-    issues = []
+    issues = resolve_ahp_tree(data, ("indicator_set",), lambda n: _is_text_question(n, scales), context.issue)
+    raise_if(issues)
     _fill_default_weights(data["children"], scales, CHILDREN, context, issues)
     raise_if(issues)
     children = []
@@ -147,6 +158,9 @@ def _build_node(n: dict, path: tuple) -> Indicator:
             touchpoint=n.get("touchpoint"),
             reverse=n["reverse"],
             source=n["source"],
+            role=n.get("role"),
+            expectation_of=n.get("expectation_of"),
+            peak_end=n.get("peak_end"),
         )
     except ModelError as exc:
         raise ModelError(exc.message, path + exc.path) from None
@@ -158,9 +172,11 @@ def resolve(data: dict) -> dict:
         out["weight"] = n["weight"]
         if n.get("children") is not None:
             out["children"] = [node(c) for c in n["children"]]
+            if n.get("peak_end"):
+                out["peak_end"] = n["peak_end"]
         else:
             out["scale"] = n["scale"]
-            for k in ("question", "question_zh", "touchpoint", "reverse"):
+            for k in ("question", "question_zh", "touchpoint", "reverse", "role", "expectation_of"):
                 if n.get(k):
                     out[k] = n[k]
         return out

@@ -6,6 +6,7 @@ from core.db.repositories.answer_blocks import AnswerBlockRepository
 from core.db.repositories.api_keys import ApiKeyRepository
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.cases import CaseRepository
+from core.db.repositories.customers import CustomerRepository, RequestFilter
 from core.db.repositories.config_versions import ConfigVersionRepository
 from core.db.repositories.idempotency import IdempotencyRecord, IdempotencyRepository
 from core.db.repositories.responses import ResponseRepository
@@ -18,6 +19,8 @@ __all__ = [
     "AlertRepository",
     "AnswerBlockRepository",
     "CaseRepository",
+    "CustomerRepository",
+    "RequestFilter",
     "WebhookRepository",
     "ApiKeyRepository",
     "AuditRepository",

@@ -170,6 +170,10 @@ class CaseRepository:
         )
         return list(self.session.scalars(stmt))
 
+    def all_ids(self, tenant_id: int) -> list[int]:
+        """Ids of every case of the tenant, oldest stored first."""
+        return list(self.session.scalars(select(CaseRow.id).where(scoped(self.session, CaseRow.tenant_id, tenant_id)).order_by(CaseRow.id)))
+
     def snapshots(self, tenant_id: int, case_ids: list[int]) -> dict[int, CaseSnapshot]:
         """Each case with its whole log, events oldest first (ties: as stored)."""
         cases: dict[int, CaseRow] = {}

@@ -1,0 +1,178 @@
+"""Analyses: one registered analysis method run on a tenant's stored responses.
+
+What a call runs on: the responses of one configuration version (default: the latest)
+collected in ``[start, end)``, read from the answer store (``core.store.frames``: the
+canonical-answers frame built from the version's blocks, never the JSON columns), under
+that version's indicator set. Its parameters are the configuration's ``analysis`` section
+for the method (``core.analysis.settings``), then the call's own (API query parameters,
+CLI options), which override them; the indicator set's marks (``role: overall``,
+``expectation_of``, ``peak_end``) are the method's defaults after that. A parameter the
+method does not take, a value of the wrong type, or data the method cannot analyse is an
+``AnalysisInputError`` naming the parameter (422, CLI exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.analysis.errors import AnalysisInputError
+from core.analysis.settings import AnalysisSettings
+from core.db.repositories import AnswerBlockRepository
+from core.model import AnalysisMethod, IndicatorSet, ModelError
+from core.operations.base import NotFound, NothingToUse
+from core.operations.configuration import config_of, config_version
+from core.operations.plugins import tenant_plugin_set
+from core.plugins import IndustryRegistry
+from core.store.frames import answer_frame
+
+
+def describe(method: AnalysisMethod, plugin: str | None = None) -> dict:
+    """A method as the catalogue lists it: code, names, description, parameters."""
+    out = {"code": method.code, "name": method.name, "name_zh": method.name_zh, "description": method.description, "params": [asdict(p) for p in method.params]}
+    return out | ({"plugin": plugin} if plugin is not None else {})
+
+
+def methods(session: Session, tenant_id: int, registry: IndustryRegistry) -> list[dict]:
+    """The analysis methods the tenant's plugins register (the core's among them)."""
+    plugins = tenant_plugin_set(session, tenant_id, registry)
+    return [describe(reg.item, reg.plugin) for reg in plugins.analysis_methods.values()]
+
+
+def find_method(registry: IndustryRegistry, plugins, code: str) -> AnalysisMethod:
+    method = registry.analysis_method(plugins, code)
+    if method is None:
+        known = ", ".join(sorted(registry.analysis_methods(plugins)))
+        raise NotFound(f"no analysis method {code!r} (the methods: {known})")
+    return method
+
+
+def from_text(method: AnalysisMethod, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters given as text (a query string) read as their declared types: ``int``,
+    ``double``, ``bool`` (true/false), a ``list`` as comma-separated codes or a JSON
+    array, a ``map`` as a JSON object; values already typed pass unchanged."""
+    types = {p.name: p.type for p in method.params}
+    out = {}
+    for name, value in given.items():
+        kind = types.get(name)
+        if isinstance(value, str):
+            if kind in ("list", "map"):
+                value = _structured(name, value, kind)
+            elif kind in _SCALARS:
+                value = _scalar(name, value, kind)
+        out[name] = value
+    return out
+
+
+_SCALARS = {"int": "a whole number", "double": "a number", "bool": "true or false"}
+
+
+def _scalar(name: str, text: str, kind: str):
+    text = text.strip()
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "double":
+            value = float(text)
+            if np.isfinite(value):
+                return value
+        elif text.lower() in ("true", "false"):
+            return text.lower() == "true"
+    except ValueError:
+        pass
+    raise AnalysisInputError(name, f"must be {_SCALARS[kind]}")
+
+
+def _structured(name: str, text: str, kind: str):
+    text = text.strip()
+    if kind == "list" and not text.startswith("["):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        expected = "a JSON array, or codes separated by commas" if kind == "list" else "a JSON object"
+        raise AnalysisInputError(name, f"must be {expected}") from None
+    if not isinstance(value, list if kind == "list" else dict):
+        raise AnalysisInputError(name, "must be a JSON array" if kind == "list" else "must be a JSON object")
+    return value
+
+
+def resolve(method: AnalysisMethod, settings: AnalysisSettings | None, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The section's parameters for ``method`` (those it takes), then ``given``; a given
+    parameter the method does not take is refused, naming it."""
+    names = {p.name for p in method.params}
+    for name in given or {}:
+        if name not in names:
+            raise AnalysisInputError(name, f"analysis {method.code!r} takes no parameter {name!r} (it takes: {', '.join(sorted(names)) or 'none'})")
+    section = (settings or AnalysisSettings()).params_for(method.code)
+    merged = {k: v for k, v in section.items() if k in names}
+    merged.update({k: v for k, v in (given or {}).items() if v is not None})
+    try:
+        return method.resolve_params(merged)
+    except ModelError as exc:
+        raise AnalysisInputError(str(exc.path[-1]) if exc.path else method.code, exc.message) from None
+
+
+def apply(method: AnalysisMethod, frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
+    """Run ``method``; numerical failures on degenerate data (a singular matrix, no
+    variance) are refused as input the method cannot analyse, never a server error.
+    Questions the frame has no column for (a CSV without them) are blank, as the store
+    reads them."""
+    absent = [q.code for q in iset.questions if q.code not in frame.columns]
+    if absent:
+        frame = frame.assign(**dict.fromkeys(absent, None))
+    try:
+        return json_ready(method.function(frame, iset, params))
+    except np.linalg.LinAlgError as exc:
+        raise AnalysisInputError("responses", f"the data cannot be analysed this way ({exc}); too few or too uniform responses?") from None
+    except ZeroDivisionError:
+        raise AnalysisInputError("responses", "the data cannot be analysed this way: too few or too uniform responses") from None
+
+
+def json_ready(value):
+    """NaN and infinities as null (JSON has neither), numpy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def run(
+    session: Session,
+    tenant_id: int,
+    registry: IndustryRegistry,
+    code: str,
+    given: Mapping[str, Any] | None = None,
+    version: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict:
+    """Analysis ``code`` on the stored responses of one version (default: the latest).
+
+    NotFound (404) for a method the tenant's plugins do not register, a version that does
+    not exist, or a tenant without any configuration (nothing to analyse, as for /scores).
+    The answer is the method's own, with ``version`` and ``responses`` (how many stored
+    responses were read) added."""
+    plugins = tenant_plugin_set(session, tenant_id, registry).names
+    method = find_method(registry, plugins, code)
+    try:
+        stored = config_version(session, tenant_id, version)
+    except NothingToUse as exc:
+        raise NotFound(str(exc)) from exc
+    config = config_of(session, stored)
+    params = resolve(method, config.section("analysis"), from_text(method, given or {}))
+    blocks = AnswerBlockRepository(session).payloads(tenant_id, stored.version, start, end)
+    frame = answer_frame(blocks, config.indicator_set, start, end)
+    return {"version": stored.version, "responses": len(frame), **apply(method, frame, config.indicator_set, params)}
