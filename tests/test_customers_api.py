@@ -98,6 +98,23 @@ def test_history_across_two_periods_and_the_grade_in_force_at_a_time(tobacco):
     assert (r.json["grade"], r.json["period"], r.json["outcome"]) == (None, "2026-02", "above_grade")
 
 
+def test_grades_of_monthly_and_quarterly_periods_are_ordered_by_time(tobacco):
+    """A tenant grading quarterly (2026-Q1: A is G8) that switches to monthly (2026-05: G9).
+    As text 2026-05 sorts before 2026-Q1; by time Q1 (January to March) comes first, so in
+    February the Q1 grade is in force and May's is not, and the history lists Q1 first."""
+    quarterly = TOBACCO_YAML.replace("reevaluate: monthly", "reevaluate: quarterly")
+    assert quarterly != TOBACCO_YAML
+    tobacco.upload(quarterly)
+    assert post_customers(tobacco, [item("A", 90, 80, 70)], body={"period": "2026-Q1"}).status_code == 201
+    tobacco.upload(TOBACCO_YAML)
+    assert post_customers(tobacco, [item("A", 100, 100, 100)], body={"period": "2026-05"}).status_code == 201
+    history = tobacco.get("/api/v1/customers/A/grades").json
+    assert [(g["period"], g["grade"]) for g in history] == [("2026-Q1", "G8"), ("2026-05", "G9")]
+    for at, grade in (("2026-02-10T10:00:00Z", "G8"), ("2026-04-10T10:00:00Z", "G8"), ("2026-05-10T10:00:00Z", "G9")):
+        r = tobacco.post("/api/v1/service-requests", json={"customer_id": "A", "service": "online_allocation", "at": at})
+        assert r.status_code == 201 and r.json["grade"] == grade, (at, r.json)
+
+
 def test_each_outcome_and_one_above_grade_alert_per_request(tobacco, engine):
     assert post_customers(tobacco, ITEMS, body={"period": "2026-03"}).status_code == 201
     at = "2026-03-20T09:00:00Z"

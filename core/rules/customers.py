@@ -298,3 +298,17 @@ def period_label(reevaluate: str, text: str | None = None, today: date | None = 
     if reevaluate == "bimonthly" and int(m.group(2)) % 2 == 0:
         raise ValueError(f"{text!r}: bimonthly periods start in an odd month (2026-01, 2026-03, ...)")
     return text
+
+
+def period_start(label: str) -> tuple[int, int]:
+    """(year, first month) of a stored period label, so that monthly, bimonthly and
+    quarterly labels order by time: ``2026-Q2`` → (2026, 4), ``2026-03`` → (2026, 3). As
+    text, ``2026-05`` would sort before ``2026-Q1``, and a tenant that changes how often it
+    regrades would see a May grade in force in the first quarter."""
+    m = _QUARTER.match(label)
+    if m:
+        return int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1
+    m = _MONTH.match(label)
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    raise ValueError(f"{label!r} is not a period label (2026-03 or 2026-Q1)")

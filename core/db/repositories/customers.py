@@ -22,6 +22,7 @@ from core.db.records import Customer, CustomerGrade, ServiceRequest
 from core.db.repositories.keysets import chunks, insert_ignoring_conflicts, matches
 from core.db.tables import CustomerGradeRow, CustomerRow, ServiceRequestRow
 from core.db.tenancy import scoped
+from core.rules.customers import period_start
 
 
 def attributes_json(attributes: dict) -> str:
@@ -144,22 +145,27 @@ class CustomerRepository:
         out: dict[int, list[CustomerGrade]] = {}
         for key, g in self.session.execute(stmt):
             out.setdefault(g.customer_id, []).append(_grade(key, g))
+        for history in out.values():  # by time, not by label text (2026-05 is after 2026-Q1)
+            history.sort(key=lambda grade: period_start(grade.period))
         return out
 
     def current_grades(self, tenant_id: int, customer_row_ids: Sequence[int], period: str) -> dict[int, CustomerGrade]:
         """Each customer's grade in force in ``period``: that period's, else the one of
         the latest earlier period graded (a grade holds until the next evaluation)."""
-        out: dict[int, CustomerGrade] = {}
+        until = period_start(period)
+        best: dict[int, tuple[tuple[int, int], int, CustomerGrade]] = {}
         for chunk in chunks(sorted(set(customer_row_ids))):
             stmt = (
                 select(CustomerRow.customer_key, CustomerGradeRow)
                 .join(CustomerRow, CustomerRow.id == CustomerGradeRow.customer_id)
-                .where(scoped(self.session, CustomerGradeRow.tenant_id, tenant_id), CustomerGradeRow.customer_id.in_(chunk), CustomerGradeRow.period <= period)
-                .order_by(CustomerGradeRow.customer_id, CustomerGradeRow.period, CustomerGradeRow.id)
+                # every label starts with its year: later years cannot be in force
+                .where(scoped(self.session, CustomerGradeRow.tenant_id, tenant_id), CustomerGradeRow.customer_id.in_(chunk), CustomerGradeRow.period < str(until[0] + 1))
             )
             for key, g in self.session.execute(stmt):
-                out[g.customer_id] = _grade(key, g)  # the latest period wins
-        return out
+                start = period_start(g.period)
+                if start <= until and (g.customer_id not in best or (start, g.id) > best[g.customer_id][:2]):
+                    best[g.customer_id] = (start, g.id, _grade(key, g))  # the latest period wins, then the latest graded
+        return {row_id: found[2] for row_id, found in best.items()}
 
     def count_grades(self, tenant_id: int) -> int:
         return int(self.session.scalar(select(func.count()).select_from(CustomerGradeRow).where(scoped(self.session, CustomerGradeRow.tenant_id, tenant_id))) or 0)
