@@ -41,6 +41,23 @@ def scorings(monkeypatch):
     return calls
 
 
+def test_a_star_tag_revalidates_valid_requests_and_never_hides_a_refusal(make_tenant, scorings):
+    """``If-None-Match: *`` matches any answer that exists (RFC 9110 13.1.2): a valid request
+    gets 304 (scored once, then cached), an invalid one has no answer and still gets its 422."""
+    acme = make_tenant("acme")
+    acme.upload()
+    assert acme.post("/api/v1/responses", json={"responses": TWO}).status_code == 201
+    cold = revalidate(acme, "/api/v1/scores?by=segment", "*")
+    assert cold.status_code == 304 and cold.get_data() == b"" and len(scorings) == 1
+    warm = revalidate(acme, "/api/v1/scores?by=segment", "*")
+    assert warm.status_code == 304 and warm.headers["ETag"] == cold.headers["ETag"] and len(scorings) == 1
+    assert acme.get("/api/v1/scores?by=segment").headers["ETag"] == cold.headers["ETag"]
+    refused = revalidate(acme, "/api/v1/scores?compare=" + "0" * 21, "*")
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "compare"
+    refused = revalidate(acme, "/api/v1/scores?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "*")
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "to"
+
+
 def test_same_request_is_scored_once_until_its_data_changes(client, make_tenant, scorings, app):
     acme = make_tenant("acme")
     acme.upload()

@@ -83,21 +83,28 @@ def cached_answer(view):
         key = answer_key(principal().tenant_id)
         etag = f'"{key[:40]}"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-        if request.if_none_match.contains(key[:40]):
+        # A named tag was only ever sent with a 200, so it names a valid request's answer.
+        # ``*`` names any answer, and an invalid request has none: it is answered 304 only
+        # once the answer is known to exist (cached, or computed now), never for a 422.
+        star = request.if_none_match.star_tag
+        if not star and request.if_none_match.contains(key[:40]):
             return Response(status=304, headers=headers)
         cache_key = f"csm:answer:{key}"
         body = cache.get(cache_key)
-        if body is not None:
-            return Response(body, status=200, mimetype="application/json", headers=headers)
-        with computing():
-            body = cache.get(cache_key)  # computed meanwhile by the request we waited for
-            if body is not None:
-                return Response(body, status=200, mimetype="application/json", headers=headers)
-            response = view(*args, **kwargs)
-        if getattr(response, "status_code", None) == 200 and response.mimetype == "application/json":
-            cache.set(cache_key, response.get_data())
-            response.headers.update(headers)
-        return response
+        if body is None:
+            with computing():
+                body = cache.get(cache_key)  # computed meanwhile by the request we waited for
+                response = view(*args, **kwargs) if body is None else None
+            if response is not None:
+                if getattr(response, "status_code", None) != 200 or response.mimetype != "application/json":
+                    return response
+                cache.set(cache_key, response.get_data())
+                if not star:
+                    response.headers.update(headers)
+                    return response
+        if star:
+            return Response(status=304, headers=headers)
+        return Response(body, status=200, mimetype="application/json", headers=headers)
 
     # Documented on the operation (core.api.blueprint reads the marker): If-None-Match,
     # and ETag with Cache-Control on the 200 and on the 304 (declared with the view's
