@@ -43,6 +43,22 @@ def test_the_marks_are_read_into_the_model():
     assert iset.global_weights()["overall"] == 0 and iset.global_weights()["sign_exp"] == 0
 
 
+def test_a_group_of_weight_0_is_no_stage_of_the_journey():
+    """A loyalty group asked beside the stages but outside the CSI (weight 0) is not
+    compared as a stage; a weight-0 group marked as a stage still is."""
+    with_loyalty = BASE.replace(
+        "    - {code: overall, weight: 0, scale: ten, role: overall}\n",
+        "    - {code: overall, weight: 0, scale: ten, role: overall}\n"
+        "    - code: loyalty\n      weight: 0\n      children:\n        - {code: again, weight: 1, scale: ten}\n",
+    )
+    iset = load_config(with_loyalty, "e.yaml").indicator_set
+    assert iset.peak_end_stages() == ({"sales": ["sign", "hand"], "service": ["fix", "fee"]}, ["sales"], "service")
+    marked = with_loyalty.replace("    - code: service\n      weight: 0.5\n      peak_end: end", "    - code: service\n      weight: 0.5").replace(
+        "      weight: 0\n      children:\n        - {code: again", "      weight: 0\n      peak_end: end\n      children:\n        - {code: again")
+    iset = load_config(marked, "e.yaml").indicator_set
+    assert iset.peak_end_stages() == ({"sales": ["sign", "hand"], "service": ["fix", "fee"], "loyalty": ["again"]}, ["sales"], "loyalty")
+
+
 def test_the_resolved_document_keeps_the_marks():
     config = load_config(BASE, "e.yaml")
     children = config.document["indicator_set"]["children"]

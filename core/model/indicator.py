@@ -189,8 +189,10 @@ class IndicatorSet:
 
     def peak_end_stages(self) -> tuple[dict[str, list[str]], list[str], str | None]:
         """(stage → its scored questions, the peak stages, the end stage) from ``peak_end``:
-        the stages are the marked groups and their sibling groups; a stage's questions are
-        its scored questions beneath, less the overall and expectation questions."""
+        the stages are the marked groups and their weighted sibling groups (a group of
+        weight 0 is asked but is no part of the journey, e.g. the overall and loyalty
+        questions); a stage's questions are its scored questions beneath, less the overall
+        and expectation questions."""
         marked = [(n, parent) for n, parent in self.walk() if n.peak_end is not None]
         if not marked:
             return {}, [], None
@@ -199,7 +201,7 @@ class IndicatorSet:
         skip = {self.overall, *self.expectation_pairs.values()}
         stages = {}
         for group in siblings:
-            if group.is_question:
+            if group.is_question or (not group.weight and group.peak_end is None):
                 continue
             codes = [n.code for n in _beneath(group) if n.is_question and self.scales[n.scale].scored and n.code not in skip]
             if codes:
