@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from core.analysis.significance import mean_summary, nps_difference, nps_variance, proportion_summary, two_proportions, welch
+from core.analysis.significance import mean_summary, normal_two_sided_p, nps_difference, nps_variance, proportion_summary, two_proportions, welch
 
 SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
 SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
@@ -54,3 +54,31 @@ def test_nps_difference_by_hand():
     assert out["z"] == pytest.approx(20 / (100 * math.sqrt(0.013)))
     assert out["margin_of_error"] == pytest.approx(1.96 * 100 * math.sqrt(0.013))
     assert out["significant"] is False and out["p_value"] == pytest.approx(0.0794, abs=5e-4)
+
+
+def test_the_normal_p_value_is_that_of_the_tables():
+    """2(1 − Φ(1.96)) = 0.0499958 and 2(1 − Φ(2.5758)) = 0.0100 (standard normal tables);
+    z = 0 gives 1; the sign of z does not matter."""
+    assert normal_two_sided_p(1.96) == pytest.approx(0.0499958, abs=5e-7)
+    assert normal_two_sided_p(-2.5758) == pytest.approx(0.0100, abs=5e-6)
+    assert normal_two_sided_p(0.0) == 1.0
+
+
+def test_an_api_worker_does_not_load_scipy_until_a_test_needs_it():
+    """scipy.stats costs a process about 60 MB; what gunicorn loads (``wsgi``) and a score
+    with margins must not pull it in, and a Welch test still finds it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, wsgi\n"
+        "from core.analysis.significance import two_proportions, welch\n"
+        "two_proportions(60, 100, 50, 100)\n"
+        "assert not [m for m in sys.modules if m.startswith('scipy')], 'scipy loaded at startup'\n"
+        "assert welch([1, 2, 3], [2, 3, 5], min_n=2)['p_value'] is not None and 'scipy.stats' in sys.modules\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {"PATH": "", "CSM_DATABASE_URL": "sqlite://", "CSM_OPERATOR_KEY": "operator-key-for-this-test-0123"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -16,7 +16,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core.analysis.errors import AnalysisInputError
 from core.analysis.significance import DEFAULT_MIN_N, mean_summary
@@ -33,6 +32,8 @@ def _compare(predicted: np.ndarray, observed: np.ndarray, min_n: int) -> dict:
     out = {"mean": s["mean"], "margin_of_error": s["margin_of_error"], "correlation": None, "p_value": None,
            "mean_absolute_error": float(np.mean(np.abs(predicted - observed))) if len(observed) else None}
     if len(observed) >= 3 and np.std(predicted) > 0 and np.std(observed) > 0:
+        from scipy import stats  # on first use: scipy.stats costs an API worker about 60 MB
+
         r, p = stats.pearsonr(predicted, observed)
         out.update(correlation=float(r), p_value=float(p))
     return out

@@ -21,11 +21,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 Z_95 = 1.96
 DEFAULT_MIN_N = 30
 ALPHA = 0.05
+
+
+def _t_distribution():
+    """scipy's Student t, imported on the first test that needs it: scipy.stats adds about
+    60 MB to a process, and every API worker imports this module (scores carry margins)
+    while few requests ever run a Welch test."""
+    from scipy import stats
+
+    return stats.t
+
+
+def normal_two_sided_p(z: float) -> float:
+    """2 · P(Z > |z|) for a standard normal Z, i.e. 2 · norm.sf(|z|) = erfc(|z| / √2)."""
+    return math.erfc(abs(z) / math.sqrt(2))
 
 
 def _num(x) -> float | None:
@@ -82,8 +95,9 @@ def welch_stats(mean1, var1, n1: int, mean2, var2, n2: int, min_n: int = DEFAULT
         return out
     df = (va + vb) ** 2 / (va**2 / (n1 - 1) + vb**2 / (n2 - 1))
     t = diff / se
-    p = 2 * stats.t.sf(abs(t), df)
-    out.update(margin_of_error=float(stats.t.ppf(1 - ALPHA / 2, df) * se), t=t, df=df, p_value=float(p), significant=bool(p < ALPHA))
+    student = _t_distribution()
+    p = 2 * student.sf(abs(t), df)
+    out.update(margin_of_error=float(student.ppf(1 - ALPHA / 2, df) * se), t=t, df=df, p_value=float(p), significant=bool(p < ALPHA))
     return out
 
 
@@ -100,7 +114,7 @@ def two_proportions(hits1: int, n1: int, hits2: int, n2: int, min_n: int = DEFAU
     se0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se0 > 0:
         z = (p1 - p2) / se0
-        p = 2 * stats.norm.sf(abs(z))
+        p = normal_two_sided_p(z)
         out.update(z=z, p_value=float(p), significant=bool(p < ALPHA))
     return out
 
@@ -122,6 +136,6 @@ def nps_difference(p1: int, d1: int, n1: int, p2: int, d2: int, n2: int, min_n: 
     out.update(difference=diff, margin_of_error=Z_95 * se)
     if se > 0:
         z = diff / se
-        p = 2 * stats.norm.sf(abs(z))
+        p = normal_two_sided_p(z)
         out.update(z=z, p_value=float(p), significant=bool(p < ALPHA))
     return out

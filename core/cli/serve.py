@@ -16,6 +16,7 @@ import sys
 import click
 from gunicorn.app.base import BaseApplication
 
+from core.arenas import limit_malloc_arenas
 from core.cli.common import Context
 
 
@@ -82,6 +83,7 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
     click.echo(f"serving {url} (API docs: {url}/docs) with {settings['WORKERS']} worker(s) × {settings['THREADS']} thread(s); Ctrl-C stops")
     options = gunicorn_options(settings["HOST"], settings["PORT"], settings["WORKERS"], settings["THREADS"])
     background = start_worker(settings) if with_worker else None
+    limit_malloc_arenas()  # inherited by the forked workers (core/arenas.py says why)
     try:
         GunicornServer(lambda: create_app(settings), options).run()
     finally:
