@@ -23,8 +23,6 @@ import yaml
 
 from core.analysis.errors import AnalysisInputError
 from core.analysis.kano import menu_section
-from core.batch import BatchError
-from core.batch.csv_reader import data_row_lines
 from core.cli.analysis_table import analysis_lines
 from core.cli.common import Context, fail, read_config
 from core.cli.data import TENANT_HELP, VERSION
@@ -32,7 +30,7 @@ from core.cli.inputs import IsoDateTime
 from core.cli.offline import FORMATS, read_responses, responses_csv
 from core.cli.output import print_result
 from core.cli.progress import progress
-from core.ingest.purchases import purchases_from_csv
+from core.cli.purchases import read_purchases
 from core.operations import analyses, base
 from core.operations.configuration import config_of, config_version
 from core.scoring import AnswerValidationError, to_scores
@@ -113,27 +111,13 @@ def analyze(ctx: Context, analysis, config_path, responses_path, purchases_path,
         click.echo("\n".join(analysis_lines(result)))
 
 
-def _read_purchases(path: Path):
-    """The purchases file checked as the API checks a batch (nothing is stored offline)."""
-    data = path.read_bytes()
-    try:
-        return purchases_from_csv(data)
-    except BatchError as exc:
-        lines = data_row_lines(data)
-
-        def where(row: int) -> str:
-            return f"line {lines[1][row]}" if lines is not None and 0 <= row < len(lines[1]) else f"row {row + 1}"
-
-        fail(f"{path}: {exc.total} problem(s)", [f"{e.field}: {e.message}" if e.row < 0 else f"{where(e.row)}: {e.field}: {e.message}" for e in exc.errors], exc.total)
-
-
 def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, given: dict, purchases_path: Path | None = None):
     config = read_config(ctx, config_path)
     method = analyses.find_method(ctx.registry, list(ctx.registry.plugins), code)
     params = analyses.resolve(method, config.section("analysis"), analyses.from_text(method, given))
     if purchases_path is not None and "purchases" not in method.inputs:
         fail(f"--purchases: analysis {code!r} does not read purchases (loyalty and customer_value do)")
-    purchases = _read_purchases(purchases_path) if purchases_path is not None else None
+    purchases = read_purchases(purchases_path, require_id=False) if purchases_path is not None else None
     csv = responses_csv(ctx, responses_path)
     with progress(len(csv.parts) + 1, f"{code} on {responses_path.name}", show=len(csv.parts) > 1) as bar:
         frame, problems, total = read_responses(csv, config.indicator_set, bar)

@@ -106,8 +106,9 @@ def purchases_from_items(items: list, now: pd.Timestamp | None = None) -> pd.Dat
     return check_purchases(frame, require_id=True, now=now)
 
 
-def purchases_from_csv(data: bytes | str, max_rows: int | None = None, now: pd.Timestamp | None = None) -> pd.DataFrame:
+def purchases_from_csv(data: bytes | str, max_rows: int | None = None, now: pd.Timestamp | None = None, require_id: bool = False) -> pd.DataFrame:
     """A CSV of purchases (header customer_id, purchased_at, amount[, category_spend][,
-    purchase_id]), every cell read as text; problems are reported by data row."""
+    purchase_id]: required when the rows are stored), every cell read as text; problems
+    are reported by data row."""
     frame = read_csv(data, max_columns=len(FIELDS), max_rows=max_rows, what=WHAT, columns_hint=", ".join(FIELDS))
-    return check_purchases(frame.replace({"": None}), require_id=False, now=now)
+    return check_purchases(frame.replace({"": None}), require_id=require_id, now=now)

@@ -35,7 +35,12 @@ def ingest_purchases(session: Session, tenant_id: int, items: list, max_rows: in
     """Store a batch of purchases, all or nothing (``BatchError``: 422 per item and field)."""
     now = now or utcnow()
     check_row_count(len(items), max_rows, WHAT)
-    frame = purchases_from_items(items, pd.Timestamp(now))
+    return store_purchases(session, tenant_id, purchases_from_items(items, pd.Timestamp(now)), now)
+
+
+def store_purchases(session: Session, tenant_id: int, frame: pd.DataFrame, now: datetime | None = None) -> PurchaseIngestResult:
+    """Store purchases already checked (``core.ingest.purchases``: a frame with purchase ids)."""
+    now = now or utcnow()
     spend = frame["category_spend"].to_numpy(dtype=float)
     rows = [
         {"purchase_id": k, "customer_id": c, "purchased_at": w, "amount": float(a), "category_spend": None if np.isnan(s) else float(s)}
