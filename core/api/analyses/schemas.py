@@ -113,7 +113,11 @@ class AnalysisResultSchema(JsonShape):
     `outer_weights`, `loadings`, `gof`, `index`, ...; loyalty_matrix: `cells`, ...;
     tiers, expectation_gap (`indicators`, `touchpoints`, `segments`), peak_end
     (`peak_end_prediction`, `stage_mean`, `observed`, `stages`), ahp (`weights`,
-    `lambda_max`, `ci`, `cr`): see the README, "Analyses"."""
+    `lambda_max`, `ci`, `cr`); loyalty (`as_of`, `weights`, `composite`, `emotional`,
+    `mean`, `ranked`: per customer the transactional figures and scores, `emotional`,
+    `loyalty`); customer_value (`cutoffs`, `top_20_percent`, `classes`, `weights`,
+    `ranked`: per customer `value`, `revenue`, `class`, `components`): see the README,
+    "Analyses"."""
 
     class Meta:
         unknown = INCLUDE
