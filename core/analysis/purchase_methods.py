@@ -136,9 +136,9 @@ def run_loyalty(frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases
     table, used = loyalty_table(frame, iset, params, purchases)
     min_n = params.get("min_n") or DEFAULT_MIN_N
     ranked = table.assign(_id=table.index).sort_values(["loyalty", "_id"], ascending=[False, True], na_position="last", kind="stable")
-    rows = []
-    for rank, (cid, row) in enumerate(ranked.iterrows(), start=1):
-        rows.append({"customer_id": cid, "rank": rank, **{c: _number(row[c]) for c in COLUMNS}})
+    figures = ranked[list(COLUMNS)].astype(float)
+    figures = figures.astype(object).where(figures.notna(), None).to_dict("records")  # one pass, not a row at a time
+    rows = [{"customer_id": cid, "rank": rank, **f} for rank, (cid, f) in enumerate(zip(ranked.index, figures), start=1)]
     n = int(table["loyalty"].notna().sum())
     return {
         "analysis": "loyalty",

@@ -41,11 +41,17 @@ def _numbers(frame: pd.DataFrame, column: str, errors: list[RowError], required:
     if column not in frame.columns:
         return pd.Series(np.nan, index=frame.index, dtype=float)
     raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return _checked(raw.astype(float), raw.isna().to_numpy(), np.zeros(len(raw), dtype=bool), column, errors, required, positive)  # the common case: no per-cell test
     is_bool = raw.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).astype(bool).to_numpy()
     as_text = raw.where(~is_bool, None).map(lambda v: v.strip() if isinstance(v, str) else v, na_action="ignore")
     blank = as_text.isna().to_numpy() | as_text.map(lambda v: v == "", na_action="ignore").fillna(False).astype(bool).to_numpy()
     kind_ok = as_text.map(lambda v: isinstance(v, (int, float, str, np.number)), na_action="ignore").fillna(True).astype(bool).to_numpy()
     values = pd.to_numeric(as_text.where(kind_ok & ~blank, None), errors="coerce").astype(float)
+    return _checked(values, blank, is_bool, column, errors, required, positive)
+
+
+def _checked(values: pd.Series, blank: np.ndarray, is_bool: np.ndarray, column: str, errors: list[RowError], required: bool, positive: bool) -> pd.Series:
     finite = np.isfinite(values.to_numpy())
     bad = ~blank & ~finite | is_bool
     errors.extend(errors_at(bad, column, "must be a finite number"))
