@@ -21,6 +21,8 @@ from ``core.operations.export_tenant``, which reads it through the repositories.
     customers.jsonl               each customer with its attributes (the item shape POST
                                   /customers takes) and its grades per period, with inputs
     service_requests.jsonl        every checked service request, oldest first
+    purchases.jsonl               every purchase record, oldest first (the item shape POST
+                                  /purchases takes, with recorded_at)
     audit_events.jsonl            the audit log, oldest first, one JSON object per line
 
 Responses are split per configuration version because each response is scored against the

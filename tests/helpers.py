@@ -242,13 +242,16 @@ class Receiver:
 def fill_customers(t, mark: str = "x") -> dict:
     """Give tenant ``t`` (whose latest configuration has CUSTOMER_SECTIONS) a row in each
     customer table through the API: customer ``customer-of-<mark>`` graded G3 for
-    2026-03 (0.5 × 30 + 0.3 × 50 + 0.2 × 40 = 38) and one entitled service request (no
-    alert, so the alert tables hold what fill_cases_and_webhooks put there). Returns the ids."""
+    2026-03 (0.5 × 30 + 0.3 × 50 + 0.2 × 40 = 38), one entitled service request (no
+    alert, so the alert tables hold what fill_cases_and_webhooks put there) and one
+    purchase (``purchase-of-<mark>``) of that customer. Returns the ids."""
     customer_id = f"customer-of-{mark}"
     r = t.post("/api/v1/customers", json={"period": "2026-03", "customers": [{"customer_id": customer_id, "attributes": {"contribution": 30, "compliance": 50, "capability": 40}}]})
     assert r.status_code == 201 and r.json["counts"]["G3"] == 1, r.json
     r = t.post("/api/v1/service-requests", json={"customer_id": customer_id, "service": "phone_order", "at": "2026-03-10T09:00:00Z"})
     assert r.status_code == 201 and r.json["outcome"] == "entitled", r.json
+    r = t.post("/api/v1/purchases", json={"purchases": [{"purchase_id": f"purchase-of-{mark}", "customer_id": customer_id, "purchased_at": "2026-03-10T09:00:00Z", "amount": 120, "category_spend": 400}]})
+    assert r.status_code == 201 and r.json["created"] == 1, r.json
     return {"customers": [customer_id]}
 
 

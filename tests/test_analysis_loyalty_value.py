@@ -91,3 +91,26 @@ def test_customer_value_errors_name_the_field():
         assert err.value.field == field
     with pytest.raises(AnalysisInputError, match="negative revenue for b"):
         customer_value(pd.Series({"a": 5.0, "b": -1.0}))
+
+
+def test_stability_ranks_the_coefficient_of_variation_of_the_gaps():
+    """A buys every 30 days (gaps 30, 30, 30: CV 0); B's gaps are 1 and 59 days (mean 30,
+    population sd 29: CV 0.967); E's 10 and 30 (mean 20, sd 10: CV 0.5); C has two
+    purchases, one gap, so no stability. Steadier is better: A 100, E 50, B 0."""
+    from core.analysis.loyalty import purchase_stability
+
+    days = {"A": [0, 30, 60, 90], "B": [0, 1, 60], "E": [0, 10, 40], "C": [0, 5]}
+    rows = [(c, pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=d)) for c, ds in days.items() for d in ds]
+    purchases = pd.DataFrame(rows, columns=["customer_id", "purchased_at"]).assign(amount=1.0)
+    assert purchase_stability(purchases).to_dict() == {"A": 100.0, "B": 0.0, "E": 50.0}
+
+
+def test_category_spend_is_the_latest_given_and_emotional_loyalty_the_mean_of_response_means():
+    from core.analysis.loyalty import category_spend, emotional_loyalty
+
+    when = pd.to_datetime(["2026-01-01", "2026-03-01", "2026-02-01", "2026-01-01"], utc=True)
+    purchases = pd.DataFrame({"customer_id": ["A", "A", "A", "B"], "purchased_at": when, "amount": 1.0, "category_spend": [100.0, 300.0, 200.0, float("nan")]})
+    assert category_spend(purchases).to_dict() == {"A": 300.0}  # March's figure restates January's and February's; B gave none
+    scores = pd.DataFrame({"premium": [80.0, 60.0, 40.0, 90.0], "recommend": [100.0, 80.0, None, 70.0]})
+    # A: (80+100)/2 = 90; B: (60+80)/2 = 70 and 40 (recommend blank) → 55; the fourth response has no customer id
+    assert emotional_loyalty(scores, pd.Series(["A", "B", "B", None]), ["premium", "recommend"]).to_dict() == {"A": 90.0, "B": 55.0}

@@ -84,7 +84,7 @@ def test_same_request_is_scored_once_until_its_data_changes(client, make_tenant,
     assert len(scorings) == 3
 
     with app_session(app, acme.id) as session:  # an erasure rewrites the block: a new key
-        assert erasure.erase_customer(session, acme.id, "c1", CLI) == 1
+        assert erasure.erase_customer(session, acme.id, "c1", CLI).responses == 1
     erased = acme.get("/api/v1/scores?by=segment")
     assert erased.json["n"] == 3 and erased.headers["ETag"] not in (etag, changed.headers["ETag"]) and len(scorings) == 4
 

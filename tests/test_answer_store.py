@@ -248,7 +248,7 @@ def test_erasing_a_customer_rewrites_the_blocks_that_held_them(app, make_tenant)
     held = int((frame["customer_id"] == victim).sum())
     with app_session(app, acme.id) as session:
         before = AnswerBlockRepository(session).watermark(acme.id, 1)
-        assert erasure.erase_customer(session, acme.id, victim, CLI) == held
+        assert erasure.erase_customer(session, acme.id, victim, CLI).responses == held
     with app_session(app, acme.id) as session:
         assert ResponseRepository(session).count(acme.id) == 1200 - held
         assert AnswerBlockRepository(session).count_rows(acme.id) == 1200 - held
@@ -261,7 +261,7 @@ def test_erasing_a_customer_rewrites_the_blocks_that_held_them(app, make_tenant)
     assert victim.encode() not in payloads  # gone from every block's dictionary too
     assert len(events) == 1 and victim not in events[0].target and f'"responses": {held}' in events[0].details
     with app_session(app, acme.id) as session:
-        assert erasure.erase_customer(session, acme.id, "nobody", CLI) == 0
+        assert erasure.erase_customer(session, acme.id, "nobody", CLI).responses == 0
 
 
 def test_deleting_the_tenant_deletes_its_blocks(app, make_tenant):

@@ -75,7 +75,7 @@ def test_stored_data_give_the_offline_answer(app_db_url, files, tmp_path):
     (("drivers", "--param", "bootstrap=lots"), "error: --bootstrap: must be a whole number"),
     (("drivers", "--param", "stated"), "error: --param: 'stated' is not NAME=VALUE"),
     (("expectation_gap", "--param", 'pairs={"sign": "nope"}'), "error: pairs.sign: unknown question 'nope'"),
-    (("astrology",), "error: no analysis method 'astrology' (the methods: ahp, drivers, expectation_gap, kano, loyalty_matrix, peak_end, pls, tiers)"),
+    (("astrology",), "error: no analysis method 'astrology' (the methods: ahp, customer_value, drivers, expectation_gap, kano, loyalty, loyalty_matrix, peak_end, pls, tiers)"),
     (("pls", "--menu"), "error: --menu: the service menu comes from a kano analysis"),
 ])
 def test_bad_input_exits_2_naming_the_option(files, args, message):

@@ -64,3 +64,43 @@ def test_references_are_checked_against_the_indicator_set_with_lines():
 def test_shape_errors_name_the_path(change, words):
     found = problems(GOOD.replace(*change))
     assert any(words in p for p in found), found
+
+
+PURCHASE_YAML = STORE_YAML + """analysis:
+  loyalty:
+    emotional: [nps_recommend, env_overall]
+    weights: {recency: 2, frequency: 1}
+    composite: {transactional: 0.6, emotional: 0.4}
+  customer_value:
+    components: {loyalty: loyalty, stability: stability, referrals: nps_recommend}
+    weights: {revenue: 2, loyalty: 1}
+    cutoffs: [0.8, 0.95]
+    top_n: 10
+"""
+
+
+def test_loyalty_and_customer_value_entries_and_the_loyalty_component_gets_the_loyalty_entry():
+    settings = load_config(PURCHASE_YAML, "store.yaml").sections["analysis"]
+    assert settings.params_for("loyalty")["composite"] == {"transactional": 0.6, "emotional": 0.4}
+    value = settings.params_for("customer_value")
+    assert value["top_n"] == 10 and value["cutoffs"] == [0.8, 0.95]
+    assert value["loyalty_settings"]["emotional"] == ["nps_recommend", "env_overall"]  # the `loyalty` component is computed as the loyalty entry says
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (("emotional: [nps_recommend, env_overall]", "emotional: [nps_recommend, nope]"), "analysis.loyalty.emotional.1: 'nope' is not a scored question"),
+        (("weights: {recency: 2, frequency: 1}", "weights: {recency: 2, loudness: 1}"), "analysis.loyalty.weights"),
+        (("composite: {transactional: 0.6, emotional: 0.4}", "composite: {transactional: -1}"), "analysis.loyalty.composite.transactional"),
+        (("referrals: nps_recommend}", "referrals: gossip}"), "analysis.customer_value.components.referrals: 'gossip' is not loyalty, stability or a scored question"),
+        (("stability: stability,", "revenue: stability,"), "analysis.customer_value.components.revenue: revenue is always a component"),
+        (("weights: {revenue: 2, loyalty: 1}", "weights: {revenue: 2, ghost: 1}"), "analysis.customer_value.weights.ghost: no such component"),
+        (("cutoffs: [0.8, 0.95]", "cutoffs: [0.95, 0.8]"), "analysis.customer_value.cutoffs: two cumulative revenue shares"),
+        (("cutoffs: [0.8, 0.95]", "cutoffs: [0.8]"), "analysis.customer_value.cutoffs"),
+        (("top_n: 10", "top_n: 0"), "analysis.customer_value.top_n"),
+    ],
+)
+def test_purchase_entries_errors_name_the_path(change, words):
+    found = problems(PURCHASE_YAML.replace(*change))
+    assert any(words in p for p in found), found

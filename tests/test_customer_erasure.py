@@ -43,7 +43,7 @@ def test_known_answer_erasing_one_of_two_customers(make_tenant):
     assert acme.client.get("/api/v1/scores", headers={**acme.headers, "If-None-Match": before.headers["ETag"]}).status_code == 304
 
     r = acme.delete(URL.format("gone"))
-    assert (r.status_code, r.json) == (200, {"erased": 1})
+    assert (r.status_code, r.json) == (200, {"erased": 1, "purchases": 0})
     after = acme.get("/api/v1/scores")
     assert after.json["csi"] == pytest.approx(87.6, abs=1e-4) and after.json["n"] == 1
     assert after.headers["ETag"] != before.headers["ETag"]
@@ -52,7 +52,7 @@ def test_known_answer_erasing_one_of_two_customers(make_tenant):
     assert [x["response_id"] for x in acme.get("/api/v1/responses").json] == ["r1"]
 
     again = acme.delete(URL.format("gone"))
-    assert (again.status_code, again.json) == (200, {"erased": 0})
+    assert (again.status_code, again.json) == (200, {"erased": 0, "purchases": 0})
     assert acme.get("/api/v1/scores").headers["ETag"] == after.headers["ETag"]  # nothing changed
     digest = hashlib.sha256(b"gone").hexdigest()[:16]
     events = [e for e in acme.get("/api/v1/audit?page_size=100").json if e["action"] == "responses.erase_customer"]
@@ -130,7 +130,7 @@ def test_only_admins_erase_and_ids_with_slashes_can_be_erased(make_tenant, clien
     assert client.delete(URL.format("shop/42")).status_code == 401
     assert acme.get("/api/v1/scores").json["n"] == 2  # nothing erased
     r = acme.delete(URL.format("shop%2F42"))
-    assert (r.status_code, r.json) == (200, {"erased": 1})
+    assert (r.status_code, r.json) == (200, {"erased": 1, "purchases": 0})
     assert [x["customer_id"] for x in acme.get("/api/v1/responses").json] == ["other"]
 
 
@@ -148,8 +148,8 @@ def test_cli_erase(make_tenant, app_db_url):
     unknown = run("erase", "--tenant", "nobody", "--customer", "c-2", "--yes")
     assert unknown.exit_code == 2 and "no tenant 'nobody'" in unknown.stderr
     done = run("erase", "--tenant", "acme", "--customer", "c-2", "--yes")
-    assert done.exit_code == 0 and done.output.strip() == "acme: 1 response of customer 'c-2' erased"
+    assert done.exit_code == 0 and done.output.strip() == "acme: 1 response and 0 purchases of customer 'c-2' erased"
     assert acme.get("/api/v1/scores").json["csi"] == pytest.approx(87.6, abs=1e-4)  # r1 alone
-    assert run("erase", "--tenant", "acme", "--customer", "c-2", "--yes").output.strip() == "acme: 0 responses of customer 'c-2' erased"
+    assert run("erase", "--tenant", "acme", "--customer", "c-2", "--yes").output.strip() == "acme: 0 responses and 0 purchases of customer 'c-2' erased"
     events = [e for e in acme.get("/api/v1/audit?page_size=100").json if e["action"] == "responses.erase_customer"]
     assert [(e["actor"], e["details"]["responses"]) for e in events] == [("cli", 0), ("cli", 1)]

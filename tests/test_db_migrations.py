@@ -9,9 +9,9 @@ from sqlalchemy import inspect, make_url, text
 from core.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from core.db.base import Base
 
-APP_TABLES = {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks", "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts", "customers", "customer_grades", "service_requests"}
+APP_TABLES = {"tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks", "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts", "customers", "customer_grades", "service_requests", "purchases"}
 # the newest migration; bump it with every new revision
-HEAD = "0009_customers"
+HEAD = "0010_purchases"
 
 
 def _tables(url: str) -> set[str]:

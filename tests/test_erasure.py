@@ -60,16 +60,16 @@ EXPECTED_FILES = {
     "responses/v1.csv",
     "responses/v2.csv",
     "audit_events.jsonl",
-    *(CASE_FILES := ("cases.jsonl", "alerts.jsonl", "webhook_endpoints.json", "webhook_deliveries.jsonl", "customers.jsonl", "service_requests.jsonl")),
+    *(CASE_FILES := ("cases.jsonl", "alerts.jsonl", "webhook_endpoints.json", "webhook_deliveries.jsonl", "customers.jsonl", "service_requests.jsonl", "purchases.jsonl")),
 }
 TENANT_TABLES = {
     "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks",
     "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
-    "customers", "customer_grades", "service_requests",
+    "customers", "customer_grades", "service_requests", "purchases",
 }
 EXPORTED_COUNTS = (
     "api_keys", "tenant_plugins", "config_versions", "responses", "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
-    "customers", "customer_grades", "service_requests", "audit_events",
+    "customers", "customer_grades", "service_requests", "purchases", "audit_events",
 )
 
 
@@ -137,13 +137,15 @@ def test_export_holds_exactly_the_tenants_data(make_tenant, engine, app):
     assert manifest["counts"] == {
         "api_keys": 4, "tenant_plugins": 1, "config_versions": 2, "responses": 4, "cases": 1, "case_events": 1, "alerts": 1,
         "webhook_endpoints": 1, "webhook_deliveries": 1, "webhook_attempts": 1, "customers": 1, "customer_grades": 1, "service_requests": 1,
-        "audit_events": in_db["audit_events"],
+        "purchases": 1, "audit_events": in_db["audit_events"],
     }
     [customer] = [json.loads(line) for line in files["customers.jsonl"].decode().splitlines()]
     assert customer["customer_id"] == "customer-of-acme" and customer["attributes"] == {"capability": 40.0, "compliance": 50.0, "contribution": 30.0}
     assert [(g["period"], g["grade"], g["score"], g["config_version"]) for g in customer["grades"]] == [("2026-03", "G3", 38.0, 2)]
     [request] = [json.loads(line) for line in files["service_requests.jsonl"].decode().splitlines()]
     assert (request["customer_id"], request["service"], request["outcome"], request["grade"]) == ("customer-of-acme", "phone_order", "entitled", "G3")
+    [purchase] = [json.loads(line) for line in files["purchases.jsonl"].decode().splitlines()]
+    assert (purchase["purchase_id"], purchase["customer_id"], purchase["purchased_at"], purchase["amount"], purchase["category_spend"]) == ("purchase-of-acme", "customer-of-acme", "2026-03-10T09:00:00Z", 120.0, 400.0)
     [case] = [json.loads(line) for line in files["cases.jsonl"].decode().splitlines()]
     assert case["case_id"] == "case-of-acme" and case["attributes"] == {"note": "acme"}
     assert [(e["type"], e["at"], e["attributes"]) for e in case["events"]] == [("opened", "2026-01-01T10:00:00Z", {"note": "acme"})]

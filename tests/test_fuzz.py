@@ -118,6 +118,7 @@ RULES = {
     "ingest_cases": ("refused row", _always),
     "ingest_case_events": ("refused row", _always),
     "ingest_customers": ("refused item", _always),
+    "ingest_purchases": ("refused item", _always),
     "list_alerts": ("`from`", _always),
     "get_on_time_rates": ("`from`", _scores_rule),
     "run_analysis": ("data the method cannot analyse", _always),

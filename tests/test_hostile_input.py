@@ -617,6 +617,12 @@ HOSTILE_BODIES = [
          b' "period": "2026-13", "customer_id": "\\ud800", "service": "\\u0000", "at": "9999-99-99"}'),
     ),
     ("application/json", json.dumps({"customers": [{"customer_id": f"cu{i}", "attributes": {f"k{i}": i}} for i in range(500)]}).encode()),
+    (
+        "application/json",
+        (b'{"purchases": [{"purchase_id": "\\u0000", "customer_id": "\\ud800", "purchased_at": 1e308, "amount": "1e999", "category_spend": [[]]},'
+         b' {"purchase_id": [], "customer_id": {"a": 1}, "purchased_at": "9999-99-99", "amount": -0.0, "category_spend": "nan"}]}'),
+    ),
+    ("application/json", json.dumps({"purchases": [{"purchase_id": f"p{i}", "customer_id": "c", "purchased_at": "2026-01-01", "amount": i, f"k{i}": i} for i in range(500)]}).encode()),
     ("application/yaml", ALIAS_BOMB.encode()),
     ("application/yaml", b"\x00\xff\xfe"),
     ("application/yaml", nested(60).encode()),

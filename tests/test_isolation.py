@@ -131,7 +131,7 @@ def attack(victim, mallory, ids) -> list[bytes]:
     # the victim's customer: erasing it erases nothing (0, as for a customer nobody has)
     for customer in ids["customers"]:
         r, none = call("delete", f"/api/v1/customers/{customer}/responses"), call("delete", "/api/v1/customers/no-such-customer/responses")
-        assert r.status_code == 200 and r.json["erased"] == 0 and same_answer(r, none, ids=(customer, "no-such-customer"))
+        assert r.status_code == 200 and r.json == {"erased": 0, "purchases": 0} and same_answer(r, none, ids=(customer, "no-such-customer"))
 
     # alerts, cases and webhook endpoints, by id in the path and in the query
     for alert_id in ids["alerts"]:
@@ -162,6 +162,17 @@ def attack(victim, mallory, ids) -> list[bytes]:
         none = call("post", "/api/v1/service-requests", json={**body, "customer_id": "no-such-customer"})
         assert r.status_code == 404 and same_answer(r, none, ids=(customer_id, "no-such-customer"))
     assert call("get", "/api/v1/customers").json == [] and call("get", "/api/v1/service-requests").json == []
+
+    # purchases: listed by customer and analysed, as a tenant without any; mallory's own go to mallory
+    for customer_id in ids["customers"]:
+        r, none = call("get", f"/api/v1/purchases?customer_id={customer_id}"), call("get", "/api/v1/purchases?customer_id=no-such-customer")
+        assert r.status_code == 200 and r.json == [] and same_answer(r, none, ids=(customer_id, "no-such-customer"))
+    assert call("get", "/api/v1/purchases").json == []
+    for analysis in ("loyalty", "customer_value"):
+        r = call("get", f"/api/v1/analyses/{analysis}")
+        assert r.status_code == 422 and r.json["errors"][0]["field"] == "purchases"  # mallory has none, nor questions naming loyalty
+    r = call("post", "/api/v1/purchases", json={"purchases": [{"purchase_id": "purchase-m", "customer_id": "m", "purchased_at": "2026-03-10T09:00:00Z", "amount": 1}]})
+    assert r.status_code == 201 and r.json["created"] == 1, r.json
 
     # numbers in the query
     for n in ids["versions"]:
@@ -349,6 +360,7 @@ def test_unique_keys_of_tenant_tables_include_tenant_id(engine):
         ("alerts", ("tenant_id", "dedup_key")),
         ("customers", ("tenant_id", "customer_key")),
         ("customer_grades", ("tenant_id", "customer_id", "period")),
+        ("purchases", ("tenant_id", "purchase_key")),
         ("webhook_deliveries", ("tenant_id", "endpoint_id", "alert_id")),
         ("webhook_deliveries", ("tenant_id", "message_id")),
     }

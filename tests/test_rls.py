@@ -56,11 +56,11 @@ from tests.helpers import (
 )
 
 
-def test_the_tenant_tables_are_the_seventeen_expected():
+def test_the_tenant_tables_are_the_eighteen_expected():
     assert set(TENANT_TABLES) == {
         "tenants", "api_keys", "config_versions", "responses", "audit_events", "idempotency_keys", "tenant_plugins", "answer_blocks",
         "cases", "case_events", "alerts", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
-        "customers", "customer_grades", "service_requests",
+        "customers", "customer_grades", "service_requests", "purchases",
     }
 
 

@@ -36,6 +36,7 @@ BODIES = {
     ("patch", "/api/v1/webhooks/{endpoint_id}"): "webhook_change",
     ("post", "/api/v1/customers"): "customers",
     ("post", "/api/v1/service-requests"): "service_request",
+    ("post", "/api/v1/purchases"): "purchases",
 }
 # The configuration the matrix runs under: the store's indicator set with the tobacco
 # customers and services sections, so the customer routes have something to grade with.
@@ -112,6 +113,7 @@ def call(t, method, path, headers, n=[0]):
         "webhook_change": {"json": {"description": "changed"}},
         "customers": {"json": {"customers": [{"customer_id": f"cust-{n[0]}", "attributes": {"contribution": 50, "compliance": 50, "capability": 50}}]}},
         "service_request": {"json": {"customer_id": "cust-1", "service": "phone_order"}},
+        "purchases": {"json": {"purchases": [{"purchase_id": f"p-{n[0]}", "customer_id": "cust-1", "purchased_at": "2026-01-01T10:00:00Z", "amount": 10}]}},
     }[kind]
     return getattr(t.client, method)(url, headers=headers, **kw), ALLOWED.get(kind, SUCCESS)
 

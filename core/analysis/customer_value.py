@@ -65,10 +65,15 @@ def customer_value(
     parts = components.reindex(order.index).assign(revenue=_percentile(order))
     w = pd.Series({c: weights.get(c, 0.0) for c in parts.columns})
     value = (parts.fillna(0) * w).sum(axis=1) / (parts.notna() * w).sum(axis=1).replace(0, np.nan)
-    ranked = []
-    for rank, (cid, v) in enumerate(value.sort_values(ascending=False, kind="stable").items(), start=1):
-        ranked.append({"customer_id": cid, "rank": rank, "value": float(v), "revenue": float(order[cid]),
-                       "class": klass[order.index.get_loc(cid)], "components": {c: (None if pd.isna(parts.at[cid, c]) else float(parts.at[cid, c])) for c in parts.columns}})
+    # the ranked list built column-wise (one pass over the customers, not a lookup each)
+    by_value = value.sort_values(ascending=False, kind="stable")
+    klass_of = pd.Series(klass, index=order.index, dtype=object).reindex(by_value.index)
+    shown = parts.reindex(by_value.index).astype(float)
+    shown = shown.astype(object).where(shown.notna(), None).to_dict("records")
+    ranked = [
+        {"customer_id": cid, "rank": rank, "value": float(v), "revenue": float(r), "class": None if k is None else str(k), "components": comps}
+        for rank, (cid, v, r, k, comps) in enumerate(zip(by_value.index, by_value.to_numpy(), order.reindex(by_value.index).to_numpy(), klass_of.tolist(), shown), start=1)
+    ]
     classes = pd.Series(klass, index=order.index).dropna()
     return {
         "analysis": "customer_value",

@@ -139,3 +139,40 @@ def loyalty_composite(transactional: pd.Series, emotional: pd.Series, weights: M
     parts = pd.DataFrame({"transactional": transactional, "emotional": emotional})
     wt = pd.Series(w)[parts.columns]
     return (parts.fillna(0) * wt).sum(axis=1) / (parts.notna() * wt).sum(axis=1).replace(0, np.nan)
+
+
+def category_spend(purchases: pd.DataFrame) -> pd.Series | None:
+    """Each customer's whole category spend, for share of wallet: the latest value given
+    on its purchases (a figure that is restated, not summed); None when no purchase
+    carries one."""
+    if "category_spend" not in purchases.columns:
+        return None
+    given = purchases.dropna(subset=["category_spend"])
+    if given.empty:
+        return None
+    return given.sort_values("purchased_at", kind="stable").groupby("customer_id")["category_spend"].last()
+
+
+def emotional_loyalty(scores: pd.DataFrame, customer_ids: pd.Series, questions: Sequence[str]) -> pd.Series:
+    """Per customer, the mean over its responses of each response's mean 0..100 score on
+    the emotional-loyalty ``questions`` (blanks skipped); responses without a customer id
+    and customers with no answer to any of them are left out."""
+    per_response = scores[list(questions)].mean(axis=1, skipna=True)
+    ids = customer_ids.astype(object).where(customer_ids.notna(), None)
+    keep = ids.notna().to_numpy() & per_response.notna().to_numpy()
+    return per_response[keep].groupby(ids[keep].astype(str).to_numpy()).mean().rename("emotional")
+
+
+def purchase_stability(purchases: pd.DataFrame) -> pd.Series:
+    """Stable purchasing as a 0..100 score: the percentile rank (steadier is better) of
+    the coefficient of variation of the gaps between a customer's consecutive purchases
+    (population standard deviation / mean gap). It needs two gaps, so customers with
+    fewer than three purchases have none; a customer buying every 30 days exactly has
+    CV 0, the steadiest possible."""
+    if purchases.empty:
+        return pd.Series(dtype=float, name="stability")
+    ordered = purchases.assign(_when=pd.to_datetime(purchases["purchased_at"], utc=True)).sort_values(["customer_id", "_when"], kind="stable")
+    gaps = (ordered.groupby("customer_id")["_when"].diff().dt.total_seconds() / 86400).groupby(ordered["customer_id"])
+    count, mean, std = gaps.count(), gaps.mean(), gaps.std(ddof=0)
+    cv = (std / mean.where(mean > 0)).fillna(0.0)[count >= 2]
+    return _percentile(cv, higher_is_better=False).rename("stability")

@@ -8,8 +8,8 @@ checks the parameters' types (naming the parameter) and calls the pure module. T
 built-in plugin returns ``ANALYSIS_METHODS`` from ``csm_register_analysis_methods``.
 What the indicator set marks is each method's default: the ``role: overall`` question is
 the drivers' target and peak-end's observed score, ``expectation_of`` gives the gap's
-pairs, ``peak_end`` the stages. Customer value and transactional loyalty need purchase records, which the store does not
-hold yet; they are used as library functions until it does.
+pairs, ``peak_end`` the stages. ``loyalty`` and ``customer_value`` also read the purchase
+records (``core.analysis.purchase_methods``, ``inputs=("purchases",)``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from core.analysis.kano import kano, service_menu
 from core.analysis.loyalty import DEFAULT_THRESHOLD, loyalty_matrix, tiers
 from core.analysis.peak_end import peak_end
 from core.analysis.pls import pls
+from core.analysis.purchase_methods import PURCHASE_METHODS
 from core.analysis.significance import DEFAULT_MIN_N
 from core.model import AnalysisMethod, IndicatorSet, Param
 from core.scoring import to_scores
@@ -306,4 +307,5 @@ ANALYSIS_METHODS: tuple[AnalysisMethod, ...] = (
         _p("judgements", "list", "[[a, b, value], ...] on Saaty's 1..9 scale"),
         _p("experts", "list", "several experts' judgement lists (geometric mean)"),
     ), description="Principal-eigenvector weights, λmax, CI and CR."),
+    *PURCHASE_METHODS,
 )

@@ -13,13 +13,14 @@ from core.api.erasure.resources import blp as erasure
 from core.api.industries.resources import blp as industries
 from core.api.keys.resources import blp as keys
 from core.api.plugins.resources import blp as plugins
+from core.api.purchases.resources import blp as purchases
 from core.api.responses import listing as _listing  # noqa: F401  (adds GET /responses to the blueprint)
 from core.api.responses.resources import blp as responses
 from core.api.scores.resources import blp as scores
 from core.api.tenants.resources import blp as tenants
 from core.api.webhooks.resources import blp as webhooks
 
-BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, erasure, analyses, plugins, cases, commitments, alerts, webhooks, customers)
+BLUEPRINTS = (tenants, keys, audit, industries, configuration, responses, scores, erasure, analyses, plugins, cases, commitments, alerts, webhooks, customers, purchases)
 
 
 def register_api(api: Api) -> None:

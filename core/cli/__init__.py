@@ -1,7 +1,7 @@
 """The ``csm`` command: validate and score offline, manage the stored side, serve the API.
 
 One module per group of commands: ``offline`` (validate, score), ``grading`` (grade),
-``analyze`` (analyze), ``cases`` (cases evaluate), ``customers`` (customers grade, customers check), ``weights`` (weights ahp), ``data`` (upload-config, import-responses, report), ``tenants``
+``analyze`` (analyze), ``cases`` (cases evaluate), ``customers`` (customers grade, customers check), ``weights`` (weights ahp), ``data`` (upload-config, import-responses, report), ``purchases`` (import-purchases), ``tenants``
 (init-db, create-app-role, create-tenant, export, delete-tenant, erase, seed-demo), ``serve`` and
 ``worker``. Settings are checked when any command starts;
 bad settings or bad input (YAML, CSV, options) exit with code 2 and a message naming the
@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 
 from core import __version__
-from core.cli import analyze, cases, customers, data, grading, offline, serve, tenants, weights, worker
+from core.cli import analyze, cases, customers, data, grading, offline, purchases, serve, tenants, weights, worker
 from core.cli.common import EXIT_BAD_INPUT, Context
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
@@ -39,6 +39,7 @@ for command in (
     weights.weights,
     data.upload_config,
     data.import_responses,
+    purchases.import_purchases,
     data.report,
     tenants.init_db,
     tenants.create_app_role,

@@ -7,8 +7,11 @@ reads them. Either way the configuration's ``analysis`` section gives the parame
 the options override them: ``--target``, ``--method``, ``--level``, ``--bootstrap``,
 ``--seed``, ``--segment``, and any parameter as ``--param NAME=VALUE`` (lists as codes
 separated by commas or a JSON array, maps as a JSON object). ``kano --menu`` prints the
-``services:`` section the classification suggests, ready to paste. Bad input exits 2
-naming the option or parameter.
+``services:`` section the classification suggests, ready to paste. ``loyalty`` and
+``customer_value`` also read purchase records: offline ``--purchases P.csv`` (columns
+customer_id, purchased_at, amount[, category_spend][, purchase_id], checked as ``POST
+/purchases`` checks them), with ``--tenant`` the stored ones. Bad input exits 2 naming
+the option or parameter (a purchases file: its line and column).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from core.cli.inputs import IsoDateTime
 from core.cli.offline import FORMATS, read_responses, responses_csv
 from core.cli.output import print_result
 from core.cli.progress import progress
+from core.cli.purchases import read_purchases
 from core.operations import analyses, base
 from core.operations.configuration import config_of, config_version
 from core.scoring import AnswerValidationError, to_scores
@@ -47,7 +51,7 @@ def _given(options: dict, params: tuple[str, ...]) -> dict:
 
 
 def _refused(exc: AnalysisInputError):
-    option = f"--{exc.field}" if exc.field in OPTIONS else f"--param {exc.field}" if "." not in exc.field and exc.field != "responses" else exc.field
+    option = f"--{exc.field}" if exc.field in OPTIONS or exc.field == "purchases" else f"--param {exc.field}" if "." not in exc.field and exc.field != "responses" else exc.field
     fail(f"{option}: {exc.message}")
 
 
@@ -55,6 +59,7 @@ def _refused(exc: AnalysisInputError):
 @click.argument("analysis")
 @click.option("--config", "config_path", type=FILE, default=None, show_default="none: --tenant", help="The configuration (YAML), with --responses.")
 @click.option("--responses", "responses_path", type=FILE, default=None, show_default="none: --tenant", help="The responses (CSV), with --config.")
+@click.option("--purchases", "purchases_path", type=FILE, default=None, show_default="none", help="loyalty, customer_value offline: the purchase records (CSV: customer_id, purchased_at, amount[, category_spend]).")
 @click.option("--tenant", default=None, show_default="none: --config", help=TENANT_HELP + " Analyse its stored responses instead of a CSV.")
 @click.option("--version", type=VERSION, default=None, show_default="the latest", help="With --tenant: the configuration version.")
 @click.option("--from", "start", type=IsoDateTime(), default=None, help="With --tenant: collected at or after this time.")
@@ -69,12 +74,12 @@ def _refused(exc: AnalysisInputError):
 @click.option("--menu", is_flag=True, help="kano: print the services: section the classification suggests (YAML to paste).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="json: the API's shape; table: for reading.")
 @click.pass_obj
-def analyze(ctx: Context, analysis, config_path, responses_path, tenant, version, start, end, params, menu, fmt, **options):
+def analyze(ctx: Context, analysis, config_path, responses_path, purchases_path, tenant, version, start, end, params, menu, fmt, **options):
     """Run the analysis ANALYSIS (`csm analyze --help` lists the options; the methods are
     those of GET /api/v1/analyses: drivers, kano, pls, loyalty_matrix, tiers,
-    expectation_gap, peak_end, ahp)."""
-    if tenant is not None and (config_path or responses_path):
-        fail("give --tenant (stored responses) or --config with --responses (a CSV), not both")
+    expectation_gap, peak_end, ahp, loyalty, customer_value)."""
+    if tenant is not None and (config_path or responses_path or purchases_path):
+        fail("give --tenant (stored responses) or --config with --responses (a CSV), not both" + ("; with --tenant the stored purchases are read" if purchases_path else ""))
     if tenant is None and not (config_path and responses_path):
         fail("give --config and --responses (a CSV), or --tenant (stored responses)")
     if tenant is None and (version or start or end):
@@ -86,7 +91,7 @@ def analyze(ctx: Context, analysis, config_path, responses_path, tenant, version
     given = _given(options, params)
     try:
         if tenant is None:
-            result, config = _offline(ctx, analysis, config_path, responses_path, given)
+            result, config = _offline(ctx, analysis, config_path, responses_path, given, purchases_path)
         else:
             result, config = _stored(ctx, analysis, tenant, version, start, end, given)
     except AnalysisInputError as exc:
@@ -106,10 +111,13 @@ def analyze(ctx: Context, analysis, config_path, responses_path, tenant, version
         click.echo("\n".join(analysis_lines(result)))
 
 
-def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, given: dict):
+def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, given: dict, purchases_path: Path | None = None):
     config = read_config(ctx, config_path)
     method = analyses.find_method(ctx.registry, list(ctx.registry.plugins), code)
     params = analyses.resolve(method, config.section("analysis"), analyses.from_text(method, given))
+    if purchases_path is not None and "purchases" not in method.inputs:
+        fail(f"--purchases: analysis {code!r} does not read purchases (loyalty and customer_value do)")
+    purchases = read_purchases(purchases_path, require_id=False) if purchases_path is not None else None
     csv = responses_csv(ctx, responses_path)
     with progress(len(csv.parts) + 1, f"{code} on {responses_path.name}", show=len(csv.parts) > 1) as bar:
         frame, problems, total = read_responses(csv, config.indicator_set, bar)
@@ -122,7 +130,7 @@ def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, g
                 total += exc.total
         if not problems:
             bar.stage("analysing")
-            result = analyses.apply(method, frame, config.indicator_set, params)
+            result = analyses.apply(method, frame, config.indicator_set, params, purchases)
             bar.advance()
     if problems:
         fail(f"{responses_path}: {total} problem(s)", csv.describe(problems), total)

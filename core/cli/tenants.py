@@ -135,14 +135,16 @@ def delete_tenant(ctx: Context, slug: str, yes: bool):
 @click.option("--yes", is_flag=True, help="Confirm: delete this customer's responses, irreversibly.")
 @click.pass_obj
 def erase_cmd(ctx: Context, tenant: str, customer: str, yes: bool):
-    """Delete every response of TENANT carrying the customer id, and their rows in the
-    answer store (see DELETE /api/v1/customers/{customer_id}/responses); audited with a
-    digest of the id. A customer without responses erases 0 and succeeds."""
+    """Delete every response of TENANT carrying the customer id, their rows in the answer
+    store and the customer's purchase records (see DELETE
+    /api/v1/customers/{customer_id}/responses); audited with a digest of the id. A
+    customer without responses erases 0 and succeeds."""
     if not yes:
         fail(f"this deletes every response of customer {customer!r} in tenant {tenant!r}, irreversibly; add --yes")
     with ctx.unit_of_work() as session:
-        erased = erasure.erase_customer(session, ctx.tenant_id(session, tenant), customer, base.CLI)
-    click.echo(f"{tenant}: {erased} response{'' if erased == 1 else 's'} of customer {customer!r} erased")
+        done = erasure.erase_customer(session, ctx.tenant_id(session, tenant), customer, base.CLI)
+    erased, bought = done.responses, done.purchases
+    click.echo(f"{tenant}: {erased} response{'' if erased == 1 else 's'} and {bought} purchase{'' if bought == 1 else 's'} of customer {customer!r} erased")
 
 
 @click.command("seed-demo", short_help="Create the demo tenants (safe to re-run).")

@@ -196,3 +196,13 @@ class ServiceRequest:
     period: str
     config_version: int
     recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Purchase:
+    purchase_id: str
+    customer_id: str
+    purchased_at: datetime
+    amount: float
+    category_spend: float | None
+    recorded_at: datetime

@@ -370,3 +370,25 @@ class ServiceRequestRow(TenantScoped, Base):
     period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
     config_version: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class PurchaseRow(TenantScoped, Base):
+    """A purchase record (the tenant's own id, the customer's id as its responses carry
+    it, when, how much, and optionally the customer's whole spend in the category, for
+    share of wallet): what transactional loyalty and customer value are computed from.
+    Posting a purchase again replaces it (a correction); an identical one changes nothing."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "purchase_key"),
+        Index(None, "tenant_id", "customer_id"),
+        Index(None, "tenant_id", "purchased_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    purchase_key: Mapped[str] = mapped_column(String(MAX_ID_LENGTH))
+    customer_id: Mapped[str] = mapped_column(String(MAX_ID_LENGTH))
+    purchased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount: Mapped[float] = mapped_column(Float)
+    category_spend: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP"))

@@ -156,6 +156,10 @@ class EventType:
         object.__setattr__(self, "payload", _params(self.payload, "payload"))
 
 
+# What an analysis method may need besides the responses (``AnalysisMethod.inputs``).
+ANALYSIS_INPUTS = ("purchases",)
+
+
 @dataclass(frozen=True)
 class AnalysisMethod:
     """An analysis run over a tenant's responses (e.g. a driver analysis).
@@ -164,6 +168,10 @@ class AnalysisMethod:
     ``ResponseRepository.load_frame`` gives it), the ``IndicatorSet`` they were collected
     under and the resolved parameters, and returns a JSON-ready dict. ``params`` describes
     the parameters it accepts; ``resolve_params`` checks a request against it.
+
+    ``inputs`` names the data it needs besides the responses: ``purchases`` (the purchase
+    records, a frame of customer_id, purchased_at, amount, category_spend) is passed as a
+    fourth argument, from the store or an offline file.
     """
 
     code: str
@@ -172,12 +180,17 @@ class AnalysisMethod:
     params: tuple[Param, ...] = ()
     name_zh: str = ""
     description: str = ""
+    inputs: tuple[str, ...] = ()
     _by_name: Mapping[str, Param] = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
         _require_code(self.code)
         if not callable(self.function):
             raise ModelError("function must be callable", ("function",))
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+        for name in self.inputs:
+            if name not in ANALYSIS_INPUTS:
+                raise ModelError(f"unknown input {name!r}; one of {', '.join(ANALYSIS_INPUTS)}", ("inputs",))
         object.__setattr__(self, "params", _params(self.params, "params"))
         object.__setattr__(self, "_by_name", {p.name: p for p in self.params})
 

@@ -3,7 +3,8 @@
 What a call runs on: the responses of one configuration version (default: the latest)
 collected in ``[start, end)``, read from the answer store (``core.store.frames``: the
 canonical-answers frame built from the version's blocks, never the JSON columns), under
-that version's indicator set. Its parameters are the configuration's ``analysis`` section
+that version's indicator set; a method that also reads purchases (``inputs``) gets the
+purchases made in the same window. Its parameters are the configuration's ``analysis`` section
 for the method (``core.analysis.settings``), then the call's own (API query parameters,
 CLI options), which override them; the indicator set's marks (``role: overall``,
 ``expectation_of``, ``peak_end``) are the method's defaults after that. A parameter the
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.analysis.errors import AnalysisInputError
 from core.analysis.settings import AnalysisSettings
-from core.db.repositories import AnswerBlockRepository
+from core.db.repositories import AnswerBlockRepository, PurchaseRepository
 from core.model import AnalysisMethod, IndicatorSet, ModelError
 from core.operations.base import NotFound, NothingToUse
 from core.operations.configuration import config_of, config_version
@@ -35,8 +36,8 @@ from core.store.frames import answer_frame
 
 
 def describe(method: AnalysisMethod, plugin: str | None = None) -> dict:
-    """A method as the catalogue lists it: code, names, description, parameters."""
-    out = {"code": method.code, "name": method.name, "name_zh": method.name_zh, "description": method.description, "params": [asdict(p) for p in method.params]}
+    """A method as the catalogue lists it: code, names, description, parameters, inputs."""
+    out = {"code": method.code, "name": method.name, "name_zh": method.name_zh, "description": method.description, "params": [asdict(p) for p in method.params], "inputs": ["responses", *method.inputs]}
     return out | ({"plugin": plugin} if plugin is not None else {})
 
 
@@ -120,16 +121,23 @@ def resolve(method: AnalysisMethod, settings: AnalysisSettings | None, given: Ma
         raise AnalysisInputError(str(exc.path[-1]) if exc.path else method.code, exc.message) from None
 
 
-def apply(method: AnalysisMethod, frame: pd.DataFrame, iset: IndicatorSet, params: dict) -> dict:
+def apply(method: AnalysisMethod, frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame | None = None) -> dict:
     """Run ``method``; numerical failures on degenerate data (a singular matrix, no
     variance) are refused as input the method cannot analyse, never a server error.
     Questions the frame has no column for (a CSV without them) are blank, as the store
-    reads them."""
+    reads them. A method that declares ``inputs=("purchases",)`` gets ``purchases`` (a
+    frame of customer_id, purchased_at, amount, category_spend) as its fourth argument;
+    without them it is refused, naming ``purchases``."""
     absent = [q.code for q in iset.questions if q.code not in frame.columns]
     if absent:
         frame = frame.assign(**dict.fromkeys(absent, None))
+    extra = ()
+    if "purchases" in method.inputs:
+        if purchases is None:
+            raise AnalysisInputError("purchases", f"analysis {method.code!r} reads purchase records: store them (POST /api/v1/purchases) or give a file (csm analyze --purchases P.csv)")
+        extra = (purchases,)
     try:
-        return json_ready(method.function(frame, iset, params))
+        return json_ready(method.function(frame, iset, params, *extra))
     except np.linalg.LinAlgError as exc:
         raise AnalysisInputError("responses", f"the data cannot be analysed this way ({exc}); too few or too uniform responses?") from None
     except ZeroDivisionError:
@@ -175,4 +183,5 @@ def run(
     params = resolve(method, config.section("analysis"), from_text(method, given or {}))
     blocks = AnswerBlockRepository(session).payloads(tenant_id, stored.version, start, end)
     frame = answer_frame(blocks, config.indicator_set, start, end)
-    return {"version": stored.version, "responses": len(frame), **apply(method, frame, config.indicator_set, params)}
+    purchases = PurchaseRepository(session).frame(tenant_id, start, end) if "purchases" in method.inputs else None
+    return {"version": stored.version, "responses": len(frame), **apply(method, frame, config.indicator_set, params, purchases)}

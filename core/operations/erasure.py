@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.db.records import Tenant
-from core.db.repositories import ResponseRepository, TenantRepository
+from core.db.repositories import PurchaseRepository, ResponseRepository, TenantRepository
 from core.operations import audit
 from core.operations.base import Actor, NotFound
 
@@ -52,17 +52,25 @@ def delete_tenant(session: Session, tenant_id: int, confirm: str, actor: Actor) 
     return TenantDeletion(tenant=tenant, rows=rows)
 
 
-def erase_customer(session: Session, tenant_id: int, customer_id: str, actor: Actor) -> int:
-    """Erase one respondent: every response of the tenant carrying ``customer_id``, and
-    their rows in the answer store (the blocks holding them are rewritten without them,
-    their customer id gone from the blocks' dictionaries). Audited in the same transaction
-    as ``responses.erase_customer`` with the count; the audit log names the customer only
-    by a SHA-256 digest, so the log does not keep what was erased. Returns the count (0
+@dataclass(frozen=True)
+class CustomerErasure:
+    responses: int
+    purchases: int
+
+
+def erase_customer(session: Session, tenant_id: int, customer_id: str, actor: Actor) -> CustomerErasure:
+    """Erase one customer's records: every response of the tenant carrying
+    ``customer_id``, and their rows in the answer store (the blocks holding them are
+    rewritten without them, their customer id gone from the blocks' dictionaries), and
+    every purchase record of that customer. Audited in the same transaction as
+    ``responses.erase_customer`` with the counts; the audit log names the customer only by
+    a SHA-256 digest, so the log does not keep what was erased. Returns the counts (0
     when the tenant has no such customer)."""
     removed = ResponseRepository(session).delete_customer(tenant_id, customer_id)
+    purchases = PurchaseRepository(session).delete_customer(tenant_id, customer_id)
     digest = hashlib.sha256(customer_id.encode("utf-8", "surrogatepass")).hexdigest()
-    audit.record(session, tenant_id, actor, "responses.erase_customer", f"customer sha256:{digest[:16]}", responses=removed)
-    return removed
+    audit.record(session, tenant_id, actor, "responses.erase_customer", f"customer sha256:{digest[:16]}", responses=removed, purchases=purchases)
+    return CustomerErasure(removed, purchases)
 
 
 def _log_on_commit(session: Session, message: str, *args) -> None:

@@ -18,6 +18,7 @@ from core.db.repositories import (
     CaseRepository,
     ConfigVersionRepository,
     CustomerRepository,
+    PurchaseRepository,
     RequestFilter,
     ResponseRepository,
     TenantPluginRepository,
@@ -152,7 +153,9 @@ def _export_cases_and_alerts(session: Session, tenant_id: int, archive: ExportAr
 def _export_customers(session: Session, tenant_id: int, archive: ExportArchive) -> dict[str, int]:
     """customers.jsonl (each customer with its attributes, in the item shape ``POST
     /customers`` takes back, and its grade history with the inputs of each grade) and
-    service_requests.jsonl (every checked request, oldest first); the counts."""
+    service_requests.jsonl (every checked request, oldest first) and purchases.jsonl (every
+    purchase, oldest first, in the item shape ``POST /purchases`` takes back, with when it
+    was recorded); the counts."""
     repo = CustomerRepository(session)
     customers, n_grades = [], 0
     history = repo.history(tenant_id)
@@ -163,4 +166,6 @@ def _export_customers(session: Session, tenant_id: int, archive: ExportArchive) 
     archive.write_jsonl("customers.jsonl", customers)
     requests = [asdict(r) for r in repo.requests(tenant_id, RequestFilter(), limit=None)]
     archive.write_jsonl("service_requests.jsonl", requests)
-    return {"customers": len(customers), "customer_grades": n_grades, "service_requests": len(requests)}
+    purchases = [asdict(p) for p in PurchaseRepository(session).list_page(tenant_id, limit=None)]
+    archive.write_jsonl("purchases.jsonl", purchases)
+    return {"customers": len(customers), "customer_grades": n_grades, "service_requests": len(requests), "purchases": len(purchases)}

@@ -14,7 +14,7 @@ from core.api.blueprint import Blueprint
 from core.api.context import db, state
 from core.operations import analyses
 
-blp = Blueprint("analyses", __name__, url_prefix="/api/v1", description="Analyses of the stored responses: drivers, KANO, PLS index, loyalty matrix, tiers, expectation gap, peak-end, AHP.")
+blp = Blueprint("analyses", __name__, url_prefix="/api/v1", description="Analyses of the stored responses (and purchases): drivers, KANO, PLS index, loyalty matrix, tiers, expectation gap, peak-end, AHP, loyalty, customer value.")
 
 # The responses analysed (named apart from the methods' own parameters: peak-end has `end`).
 WINDOW = ("version", "window_start", "window_end")
@@ -45,6 +45,8 @@ class Analysis(MethodView):
         exist, or a tenant without a configuration. 422 names the parameter at fault: one
         the method does not take, a value of the wrong type (a number, a list of codes, a
         JSON object), a question code the indicator set does not have, `from` not before
-        `to`, or data the method cannot analyse (no responses, no variance)."""
+        `to`, or data the method cannot analyse (no responses, no variance; for `loyalty`
+        and `customer_value`, which read the stored purchases made in the same window, no
+        purchases: `purchases`)."""
         given = {k: v for k, v in query.items() if k not in WINDOW}
         return analyses.run(db(), principal().tenant_id, state().registry, method, given, query.get("version"), query.get("window_start"), query.get("window_end"))

@@ -15,7 +15,7 @@ from core.analysis.methods import ANALYSIS_METHODS
 from core.api.common import MAX_ID, JsonShape, UtcDateTime
 
 # Bounds of the numeric parameters a query may give (the section's own bounds).
-INT_BOUNDS = {"bootstrap": (0, MAX_BOOTSTRAP), "seed": (0, 2**32 - 1), "min_n": (1, 10**9), "samples": (1, 100_000)}
+INT_BOUNDS = {"bootstrap": (0, MAX_BOOTSTRAP), "seed": (0, 2**32 - 1), "min_n": (1, 10**9), "samples": (1, 100_000), "top_n": (1, 10**9)}
 
 
 def _query_field(name: str, kind: str, doc: str) -> fields.Field:
@@ -71,6 +71,7 @@ class MethodSchema(JsonShape):
     name_zh = fields.String()
     description = fields.String()
     params = fields.List(fields.Nested(AnalysisParamSchema))
+    inputs = fields.List(fields.String(validate=validate.OneOf(["responses", "purchases"])), metadata={"description": "The stored data the method reads: `responses`, and `purchases` for loyalty and customer value (POST /purchases)."})
     plugin = fields.String(metadata={"description": "The plugin registering the method (`core` for the core's own)."})
 
 
@@ -112,7 +113,11 @@ class AnalysisResultSchema(JsonShape):
     `outer_weights`, `loadings`, `gof`, `index`, ...; loyalty_matrix: `cells`, ...;
     tiers, expectation_gap (`indicators`, `touchpoints`, `segments`), peak_end
     (`peak_end_prediction`, `stage_mean`, `observed`, `stages`), ahp (`weights`,
-    `lambda_max`, `ci`, `cr`): see the README, "Analyses"."""
+    `lambda_max`, `ci`, `cr`); loyalty (`as_of`, `weights`, `composite`, `emotional`,
+    `mean`, `ranked`: per customer the transactional figures and scores, `emotional`,
+    `loyalty`); customer_value (`cutoffs`, `top_20_percent`, `classes`, `weights`,
+    `ranked`: per customer `value`, `revenue`, `class`, `components`): see the README,
+    "Analyses"."""
 
     class Meta:
         unknown = INCLUDE

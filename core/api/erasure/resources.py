@@ -2,7 +2,11 @@
 
 ``DELETE /customers/{customer_id}/responses`` deletes every response of the calling
 tenant that carries the customer id, with their rows in the answer store (the blocks
-holding them are rewritten without them, so scores and cached answers change at once).
+holding them are rewritten without them, so scores and cached answers change at once),
+and the customer's purchase records (``POST /purchases``), which carry the same id and
+are as personal as what the customer said: a customer forgotten by its answers must not
+stay in its purchases. The stored customer itself (``POST /customers``, its grades) is
+the tenant's master data and is kept.
 An admin's request; audited with a digest of the id, not the id. A customer the tenant
 holds nothing of answers 200 with ``erased`` 0, not 404: the request is idempotent, and
 repeating it (or making it before the customer's first response arrives) confirms that
@@ -24,6 +28,7 @@ blp = Blueprint("erasure", __name__, url_prefix="/api/v1", description="Erasure 
 
 class ErasureSchema(Schema):
     erased = fields.Integer(required=True, metadata={"description": "How many responses were deleted (0 when the tenant held none of this customer)."})
+    purchases = fields.Integer(required=True, metadata={"description": "How many of the customer's purchase records were deleted."})
 
 
 @blp.route("/customers/<path:customer_id>/responses")
@@ -33,10 +38,11 @@ class CustomerResponses(MethodView):
     @blp.response(200, ErasureSchema)
     @blp.doc(operationId="erase_customer_responses")
     def delete(self, customer_id):
-        """Delete every response carrying this customer id, irreversibly (admin key); scores, cached answers and exports no longer include them.
+        """Delete every response and every purchase record carrying this customer id, irreversibly (admin key); scores, analyses, cached answers and exports no longer include them.
 
-        Audited as `responses.erase_customer` with the count and a SHA-256 digest of the id
-        (never the id itself). A customer without responses answers `erased` 0."""
+        Audited as `responses.erase_customer` with the counts and a SHA-256 digest of the
+        id (never the id itself). A customer without responses answers `erased` 0 (and
+        `purchases` 0 without purchases)."""
         who = principal()
-        erased = erasure.erase_customer(db(), who.tenant_id, customer_id, base.Actor.key(who.key_id))
-        return {"erased": erased}
+        done = erasure.erase_customer(db(), who.tenant_id, customer_id, base.Actor.key(who.key_id))
+        return {"erased": done.responses, "purchases": done.purchases}

@@ -11,11 +11,21 @@ analysis:
     paths: {SAT: [IMAG], LOY: [IMAG, SAT]}     # target: its predecessors
     scheme: centroid                          # centroid | factorial | path
     scaled: false                             # as R plspm's `scaled`
+  loyalty:                                    # reads the purchase records too
+    emotional: [pays_premium, recommend]      # emotional-loyalty questions
+    weights: {recency: 1, frequency: 1, share_of_wallet: 1, lifetime: 1}
+    composite: {transactional: 0.5, emotional: 0.5}
+  customer_value:
+    components: {loyalty: loyalty, stability: stability, referrals: refer}  # name: loyalty | stability | a question
+    weights: {revenue: 2, loyalty: 1, stability: 1, referrals: 1}
+    cutoffs: [0.8, 0.95]                      # cumulative revenue shares closing A and B
+    top_n: 50
   min_n: 30
 ```
 
 Every question code must be a question of the indicator set; the PLS model is checked
 as the estimation would check it (constructs, unknown constructs in paths, cycles). The
+``customer_value`` component named ``loyalty`` is computed with the ``loyalty`` entry. The
 built value is a ``core.analysis.settings.AnalysisSettings``; calls override its
 parameters (``--target``, ``--method``; the API's query parameters).
 """
@@ -27,6 +37,8 @@ from marshmallow import fields, validate
 from core.analysis.errors import AnalysisInputError
 from core.analysis.importance import METHODS
 from core.analysis.ipa import SPLITS
+from core.analysis.loyalty import COMPONENTS as LOYALTY_COMPONENTS
+from core.analysis.purchase_methods import SOURCES
 from core.analysis.pls import SCHEMES, Model
 from core.analysis.settings import AnalysisSettings
 from core.analysis.significance import DEFAULT_MIN_N
@@ -68,10 +80,29 @@ class PlsSchema(Strict):
     seed = fields.Integer(strict=True, validate=validate.Range(min=0))
 
 
+WEIGHT = Number(validate=validate.Range(min=0))
+
+
+class LoyaltySchema(Strict):
+    emotional = fields.List(Code(), validate=validate.Length(max=100))
+    weights = fields.Dict(keys=fields.String(validate=validate.OneOf(LOYALTY_COMPONENTS)), values=WEIGHT)
+    composite = fields.Dict(keys=fields.String(validate=validate.OneOf(["transactional", "emotional"])), values=WEIGHT)
+    as_of = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class CustomerValueSchema(Strict):
+    components = fields.Dict(keys=Code(), values=Code(), validate=validate.Length(max=50))
+    weights = fields.Dict(keys=Code(), values=WEIGHT)
+    cutoffs = fields.List(Number(validate=validate.Range(min=0, max=1)), validate=validate.Length(equal=2))
+    top_n = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
 class AnalysisSchema(Strict):
     drivers = fields.Nested(DriversSchema)
     kano = fields.Nested(KanoSchema)
     pls = fields.Nested(PlsSchema)
+    loyalty = fields.Nested(LoyaltySchema)
+    customer_value = fields.Nested(CustomerValueSchema)
     min_n = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=DEFAULT_MIN_N)
 
 
@@ -108,9 +139,35 @@ def build(context: SectionContext, data: dict) -> AnalysisSettings:
             Model(pls["constructs"], pls["paths"], pls.get("modes"))
         except AnalysisInputError as exc:
             issues.append(context.issue(("analysis", "pls", *exc.field.split(".")), exc.message))
+    issues += _purchase_issues(context, data, {q.code for q in iset.scored_questions})
     raise_if(issues)
-    methods = {name: dict(data[name]) for name in ("drivers", "kano", "pls") if data.get(name)}
+    methods = {name: dict(data[name]) for name in ("drivers", "kano", "pls", "loyalty", "customer_value") if data.get(name)}
+    if data.get("loyalty") and "customer_value" in methods:
+        methods["customer_value"]["loyalty_settings"] = dict(data["loyalty"])
     return AnalysisSettings(methods=methods, min_n=data["min_n"])
+
+
+def _purchase_issues(context: SectionContext, data: dict, scored: set[str]) -> list:
+    """The loyalty and customer-value entries: questions scored, components' sources known,
+    weights naming revenue or a component, cut-offs in order."""
+    issues = []
+    for i, code in enumerate((data.get("loyalty") or {}).get("emotional", ())):
+        if code not in scored:
+            issues.append(context.issue(("analysis", "loyalty", "emotional", i), f"{code!r} is not a scored question of the indicator set"))
+    value = data.get("customer_value") or {}
+    components = value.get("components", {})
+    for name, source in components.items():
+        if name == "revenue":
+            issues.append(context.issue(("analysis", "customer_value", "components", name), "revenue is always a component (from the purchases); name the others"))
+        elif source not in SOURCES and source not in scored:
+            issues.append(context.issue(("analysis", "customer_value", "components", name), f"{source!r} is not loyalty, stability or a scored question of the indicator set"))
+    for name in value.get("weights", {}):
+        if name != "revenue" and name not in components:
+            issues.append(context.issue(("analysis", "customer_value", "weights", name), f"no such component; components: revenue{''.join(', ' + c for c in components)}"))
+    cutoffs = value.get("cutoffs")
+    if cutoffs and not 0 < cutoffs[0] < cutoffs[1] <= 1:
+        issues.append(context.issue(("analysis", "customer_value", "cutoffs"), "two cumulative revenue shares, 0 < A < B <= 1 (e.g. [0.8, 0.95])"))
+    return issues
 
 
 def summary(settings: AnalysisSettings) -> dict:
@@ -123,5 +180,5 @@ SECTION = Section(
     build=build,
     requires=("indicator_set",),
     summary=summary,
-    description="What each analysis works on: the drivers' target and method, KANO features, the PLS model, min_n.",
+    description="What each analysis works on: the drivers' target and method, KANO features, the PLS model, loyalty and customer value, min_n.",
 )

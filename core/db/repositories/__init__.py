@@ -9,6 +9,7 @@ from core.db.repositories.cases import CaseRepository
 from core.db.repositories.customers import CustomerRepository, RequestFilter
 from core.db.repositories.config_versions import ConfigVersionRepository
 from core.db.repositories.idempotency import IdempotencyRecord, IdempotencyRepository
+from core.db.repositories.purchases import PurchaseRepository
 from core.db.repositories.responses import ResponseRepository
 from core.db.repositories.tenant_plugins import TenantPluginRepository
 from core.db.repositories.tenants import TenantRepository
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigVersionRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
+    "PurchaseRepository",
     "ResponseRepository",
     "TenantPluginRepository",
     "TenantRepository",
