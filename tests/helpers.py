@@ -341,3 +341,44 @@ def estate_csv(n: int = 120, seed: int = 3) -> str:
     })
     frame.loc[::17, "fee"] = None  # some blanks
     return frame.to_csv(index=False)
+
+
+# --- the purchases worked example (tests/test_purchases_api.py works it by hand) ----------
+
+SHOP_YAML = """version: 1
+scales:
+  ten: {kind: numeric, min: 0, max: 10}
+indicator_set:
+  code: shop
+  children:
+    - {code: overall, weight: 1, scale: ten, role: overall}
+    - {code: premium, weight: 0, scale: ten}
+    - {code: recommend, weight: 0, scale: ten}
+    - {code: refer, weight: 0, scale: ten}
+analysis:
+  loyalty:
+    emotional: [premium, recommend]
+    weights: {recency: 1, frequency: 1, share_of_wallet: 1, lifetime: 1}
+    composite: {transactional: 3, emotional: 1}
+  customer_value:
+    components: {loyalty: loyalty, referrals: refer}
+    weights: {revenue: 2, loyalty: 1, referrals: 1}
+    cutoffs: [0.7, 0.95]
+"""
+
+PURCHASES = [
+    {"purchase_id": "a1", "customer_id": "A", "purchased_at": "2026-01-01T00:00:00Z", "amount": 100},
+    {"purchase_id": "a2", "customer_id": "A", "purchased_at": "2026-02-01T00:00:00Z", "amount": 100},
+    {"purchase_id": "a3", "customer_id": "A", "purchased_at": "2026-03-01T00:00:00Z", "amount": 100},
+    {"purchase_id": "a4", "customer_id": "A", "purchased_at": "2026-04-01T08:00:00+08:00", "amount": 100, "category_spend": 500},
+    {"purchase_id": "b1", "customer_id": "B", "purchased_at": "2026-03-01T00:00:00Z", "amount": 900, "category_spend": 3000},
+    {"purchase_id": "c1", "customer_id": "C", "purchased_at": "2026-01-15T00:00:00Z", "amount": 50},
+    {"purchase_id": "c2", "customer_id": "C", "purchased_at": "2026-03-15T00:00:00Z", "amount": "50"},
+]
+RESPONSES = """customer_id,collected_at,overall,premium,recommend,refer
+A,2026-03-02T00:00:00Z,9,8,10,10
+B,2026-03-02T00:00:00Z,5,6,8,5
+B,2026-03-03T00:00:00Z,4,4,6,
+D,2026-03-04T00:00:00Z,10,10,10,
+"""
+

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.cli import main
-from tests.test_purchases_api import PURCHASES, RESPONSES, SHOP_YAML
+from tests.helpers import PURCHASES, RESPONSES, SHOP_YAML
 
 
 def run(*args, env=None):

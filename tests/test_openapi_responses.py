@@ -184,6 +184,11 @@ def run_session(call) -> None:
     for service in ("phone_order", "online_allocation", "free_gifts"):
         call("post", "/api/v1/service-requests", admin, json={"customer_id": "7", "service": service, "at": "2026-03-05T10:00:00Z"})
     call("get", "/api/v1/service-requests?outcome=above_grade&from=2026-03-01T00:00:00Z", admin)
+    purchases = [{"purchase_id": "p1", "customer_id": "A", "purchased_at": "2026-03-01T00:00:00Z", "amount": 120.5, "category_spend": 400},
+                 {"purchase_id": 2, "customer_id": 7, "purchased_at": "2026-03-02T10:00:00+08:00", "amount": "30"}]
+    for _ in range(2):  # the second is the replay
+        call("post", "/api/v1/purchases", {**admin, "Idempotency-Key": "p-1"}, json={"purchases": purchases})
+    call("get", "/api/v1/purchases?customer_id=A", admin)
     call("get", "/api/v1/audit?page_size=100", admin)
     # commitments' figures: the restaurant ladder, a remedy owed in time, a reopened case
     call("post", "/api/v1/config/versions", admin, data=(SMALL + RESTAURANT).encode(), content_type="application/yaml")
