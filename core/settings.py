@@ -62,10 +62,12 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_TTL_SECONDS": 86400,
     "CACHE_MAX_MB": 64,
     # Score answers computed at once in one process (the others wait for a slot, then
-    # take the answer from the cache if one of them computed it); 0 = no bound. Off by
-    # default: at 1M responses on PostgreSQL a bound of 1 did not lower the workers'
-    # peak RSS in the one run measured (README, "Storage and performance").
-    "SCORE_CONCURRENCY": 0,
+    # take the answer from the cache if one of them computed it); 0 = no bound. 1 by
+    # default: the processes use the cores, and at 1M responses (bench/stored.py, 2 workers
+    # × 4 threads, 2 clients) a bound of 1 kept every worker under 400 MiB (SQLite 290/342,
+    # PostgreSQL 296/361 MiB, against 288/402 and 408/408 unbounded) with every cold p95
+    # under 1 s (README, "Storage and performance").
+    "SCORE_CONCURRENCY": 1,
     # SQLite: how long a transaction waits for the write lock before giving up (the
     # request is then answered 503 with Retry-After). Readers never wait for it.
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
