@@ -80,3 +80,18 @@ def test_bad_purchases_exit_2_naming_the_line(files, tmp_path, app_db_url):
     assert run("create-tenant", "strict", "Strict", env=env).exit_code == 0
     stored = run("import-purchases", "--tenant", "strict", str(bad), env=env)  # no purchase_id column: stored rows need one
     assert stored.exit_code == 2 and "nothing stored" in stored.stderr and "purchase_id: required field is missing" in stored.stderr
+
+
+def test_offline_customers_give_an_attribute_component(files, tmp_path):
+    """The worked example of tests/test_purchases_api.py::test_a_customer_attribute_is_a_value_component
+    from files: credit A 700, B 500 (D 900 bought nothing) → A 75, B 50, C 0."""
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,credit\nA,700\nB,500\nD,900\n", encoding="utf-8")
+    value = offline(files, "customer_value", "--customers", str(customers), "--param", 'components={"credit": "customer.credit"}', "--param", "weights={}")
+    assert {c["customer_id"]: c["value"] for c in value["ranked"]} == {"A": 75.0, "B": 50.0, "C": 0.0}
+    customers.write_text("customer_id,credit\nA,700\nB,lots\n", encoding="utf-8")
+    bad = run("analyze", "customer_value", "--config", str(files["config"]), "--responses", str(files["responses"]), "--purchases", str(files["purchases"]),
+              "--customers", str(customers), "--param", 'components={"credit": "customer.credit"}')
+    assert bad.exit_code == 2 and "attribute 'credit' is not a number for customer 'B' ('lots')" in bad.stderr, bad.stderr
+    wrong = run("analyze", "loyalty", "--config", str(files["config"]), "--responses", str(files["responses"]), "--purchases", str(files["purchases"]), "--customers", str(customers))
+    assert wrong.exit_code == 2 and "--customers: analysis 'loyalty' does not read customers" in wrong.stderr

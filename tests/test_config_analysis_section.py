@@ -93,7 +93,7 @@ def test_loyalty_and_customer_value_entries_and_the_loyalty_component_gets_the_l
         (("emotional: [nps_recommend, env_overall]", "emotional: [nps_recommend, nope]"), "analysis.loyalty.emotional.1: 'nope' is not a scored question"),
         (("weights: {recency: 2, frequency: 1}", "weights: {recency: 2, loudness: 1}"), "analysis.loyalty.weights"),
         (("composite: {transactional: 0.6, emotional: 0.4}", "composite: {transactional: -1}"), "analysis.loyalty.composite.transactional"),
-        (("referrals: nps_recommend}", "referrals: gossip}"), "analysis.customer_value.components.referrals: 'gossip' is not loyalty, stability or a scored question"),
+        (("referrals: nps_recommend}", "referrals: gossip}"), "analysis.customer_value.components.referrals: 'gossip' is not loyalty, stability, customer.<attribute> or a scored question"),
         (("stability: stability,", "revenue: stability,"), "analysis.customer_value.components.revenue: revenue is always a component"),
         (("weights: {revenue: 2, loyalty: 1}", "weights: {revenue: 2, ghost: 1}"), "analysis.customer_value.weights.ghost: no such component"),
         (("cutoffs: [0.8, 0.95]", "cutoffs: [0.95, 0.8]"), "analysis.customer_value.cutoffs: two cumulative revenue shares"),
@@ -104,3 +104,17 @@ def test_loyalty_and_customer_value_entries_and_the_loyalty_component_gets_the_l
 def test_purchase_entries_errors_name_the_path(change, words):
     found = problems(PURCHASE_YAML.replace(*change))
     assert any(words in p for p in found), found
+
+
+def test_a_customer_attribute_source_must_be_a_numeric_attribute_of_the_customers_section():
+    """With a customers section, customer.<attribute> names one of its numeric attributes
+    (the tobacco case's contribution, compliance, capability; region is text)."""
+    from tests.helpers import CUSTOMER_SECTIONS
+
+    with_customers = PURCHASE_YAML.replace("referrals: nps_recommend}", "referrals: nps_recommend, size: customer.contribution}") + CUSTOMER_SECTIONS
+    settings = load_config(with_customers, "store.yaml").section("analysis")
+    assert settings.params_for("customer_value")["components"]["size"] == "customer.contribution"
+    found = problems(with_customers.replace("size: customer.contribution", "size: customer.region"))
+    assert found == ["store.yaml:44: analysis.customer_value.components.size: 'customer.region': the customers section declares no numeric attribute 'region' (numeric: capability, compliance, contribution)"]
+    # without a customers section the stored customers' attributes are checked when it runs
+    assert load_config(PURCHASE_YAML.replace("referrals: nps_recommend}", "referrals: nps_recommend, size: customer.anything}"), "store.yaml")

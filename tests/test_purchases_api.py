@@ -209,3 +209,20 @@ def test_erasure_deletes_the_customers_purchases_and_export_holds_them(shop, eng
     r = shop.delete("/api/v1/customers/A/responses")
     assert r.status_code == 200 and r.json == {"erased": 1, "purchases": 4}
     assert rows(engine, "SELECT customer_id, count(*) FROM purchases WHERE tenant_id = :t GROUP BY customer_id ORDER BY customer_id", t=shop.id) == [("B", 1), ("C", 2)]
+
+
+def test_a_customer_attribute_is_a_value_component(shop):
+    """customer.credit: the stored customers' credit as a 0..100 percentile rank among the
+    customers valued. Credit A 700, B 500, C none (D 900 bought nothing, so is not valued):
+    A 100, B 0 (n = 2). Revenue scores B 100, A 50, C 0; weights 1 each:
+    A (50 + 100)/2 = 75, B (100 + 0)/2 = 50, C 0 (credit absent: renormalised)."""
+    shop.upload(SHOP_YAML + "customers:\n  attributes:\n    credit: {type: number}\n    region: {type: string, required: false}\n")
+    customers = [{"customer_id": c, "attributes": {"credit": v}} for c, v in (("A", 700), ("B", 500), ("D", 900))]
+    assert shop.post("/api/v1/customers", json={"customers": customers}).status_code == 201
+    out = shop.get("/api/v1/analyses/customer_value", query_string={"components": '{"credit": "customer.credit"}', "weights": "{}"}).json
+    assert {c["customer_id"]: (c["value"], c["components"]["credit"]) for c in out["ranked"]} == {
+        "A": (75.0, 100.0), "B": (50.0, 0.0), "C": (0.0, None)}
+    r = shop.get("/api/v1/analyses/customer_value", query_string={"components": '{"x": "customer.region"}', "weights": "{}"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "components.x"
+    r = shop.get("/api/v1/analyses/customer_value", query_string={"components": '{"x": "customer.nope"}', "weights": "{}"})
+    assert r.status_code == 422 and "no customer has the attribute 'nope'" in r.json["errors"][0]["reason"], r.json

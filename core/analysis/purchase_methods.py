@@ -18,8 +18,11 @@ offline CSV (``csm analyze --purchases``). Customers are matched by id: the resp
   percentile score and the non-monetary ``components``, each named by its source:
   ``loyalty`` (the loyalty composite, computed with the ``loyalty_settings`` parameter, by
   default the section's ``loyalty`` entry), ``stability`` (steady purchasing,
-  ``purchase_stability``), or a question code (the customer's mean 0..100 score on it:
-  tolerance, feedback, referrals, credit asked as questions).
+  ``purchase_stability``), a question code (the customer's mean 0..100 score on it:
+  tolerance, feedback, referrals, credit asked as questions), or ``customer.<attribute>``
+  (a numeric attribute of the stored customers, ``POST /customers``, e.g. a credit rating
+  kept in the CRM: its 0..100 percentile rank among the customers that have it, higher
+  is better). ``customer_value`` also declares ``inputs=("purchases", "customers")``.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ import pandas as pd
 
 from core.analysis.customer_value import DEFAULT_CUTOFFS, customer_value
 from core.analysis.errors import AnalysisInputError
-from core.analysis.loyalty import COMPONENTS, DEFAULT_WEIGHTS, category_spend, emotional_loyalty, loyalty_composite, purchase_stability, transactional_loyalty
+from core.analysis.loyalty import COMPONENTS, _percentile, DEFAULT_WEIGHTS, category_spend, emotional_loyalty, loyalty_composite, purchase_stability, transactional_loyalty
 from core.analysis.significance import DEFAULT_MIN_N
 from core.model import AnalysisMethod, IndicatorSet, Param
 from core.scoring import to_scores
 
 PARTS = ("transactional", "emotional")
-SOURCES = ("loyalty", "stability")  # besides question codes
+SOURCES = ("loyalty", "stability")  # besides question codes and customer.<attribute>
+ATTRIBUTE = "customer."
 COLUMNS = ("recency_days", "frequency", "spend", "share_of_wallet", "lifetime_days", *(f"{c}_score" for c in COMPONENTS), "transactional", "emotional", "loyalty")
 
 
@@ -153,10 +157,24 @@ def run_loyalty(frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases
     }
 
 
-def run_customer_value(frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame) -> dict:
+def _attribute_part(customers: pd.DataFrame, name: str, attribute: str, index: pd.Index) -> pd.Series:
+    """A customer attribute as a 0..100 percentile rank among the customers valued."""
+    if attribute not in customers.columns:
+        known = ", ".join(sorted(map(str, customers.columns))) or "none stored"
+        raise AnalysisInputError(f"components.{name}", f"no customer has the attribute {attribute!r} (attributes: {known})")
+    values = customers[attribute].copy()
+    values.index = values.index.astype(str)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values.notna() & numbers.isna()
+    if bad.any():
+        raise AnalysisInputError(f"components.{name}", f"attribute {attribute!r} is not a number for customer {values.index[bad][0]!r} ({values[bad].iloc[0]!r})")
+    return _percentile(numbers.reindex(index).astype(float))
+
+
+def run_customer_value(frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame, customers: pd.DataFrame | None = None) -> dict:
     sources = params.get("components") or {}
     if not isinstance(sources, dict):
-        raise AnalysisInputError("components", "must be a map of component name to its source (loyalty, stability or a question code)")
+        raise AnalysisInputError("components", "must be a map of component name to its source (loyalty, stability, a question code or customer.<attribute>)")
     if "revenue" in sources:
         raise AnalysisInputError("components.revenue", "revenue is always a component (from the purchases); name the others")
     if purchases.empty:
@@ -167,13 +185,15 @@ def run_customer_value(frame: pd.DataFrame, iset: IndicatorSet, params: dict, pu
     scores = None
     for name, source in sources.items():
         if not isinstance(source, str):
-            raise AnalysisInputError(f"components.{name}", "the source is loyalty, stability or a question code")
+            raise AnalysisInputError(f"components.{name}", "the source is loyalty, stability, a question code or customer.<attribute>")
         if source == "loyalty":
             loyalty_params = params.get("loyalty_settings") or {}
             if not isinstance(loyalty_params, dict):
                 raise AnalysisInputError("loyalty_settings", "must be a map of the loyalty parameters (emotional, weights, composite, as_of)")
             table, _ = loyalty_table(frame, iset, loyalty_params, purchases)
             parts[name] = table["loyalty"].reindex(parts.index).astype(float)
+        elif source.startswith(ATTRIBUTE):
+            parts[name] = _attribute_part(customers if customers is not None else pd.DataFrame(), name, source[len(ATTRIBUTE):], parts.index)
         elif source == "stability":
             stability = purchase_stability(purchases)
             stability.index = stability.index.astype(str)
@@ -203,10 +223,10 @@ PURCHASE_METHODS: tuple[AnalysisMethod, ...] = (
         *LOYALTY_PARAMS, _p("min_n", "int", "figures on fewer customers are flagged low_n", DEFAULT_MIN_N),
     ), name_zh="顾客忠诚度", description="Transactional loyalty from the purchases, emotional loyalty from the questions, their weighted composite per customer.", inputs=("purchases",)),
     AnalysisMethod("customer_value", "Customer value", run_customer_value, (
-        _p("components", "map", "non-monetary component → its source: loyalty, stability or a question code"),
+        _p("components", "map", "non-monetary component → its source: loyalty, stability, a question code or customer.<attribute>"),
         _p("weights", "map", "revenue and each component → weight (default 1 each)"),
         _p("cutoffs", "list", "cumulative revenue shares closing classes A and B", list(DEFAULT_CUTOFFS)),
         _p("top_n", "int", "class only the N customers of most revenue"),
         _p("loyalty_settings", "map", "the loyalty parameters for a `loyalty` component (default: the section's loyalty entry)"),
-    ), name_zh="大客户价值", description="Revenue ranking (A/B/C, the 80/20 share) and the weighted value composite with each component.", inputs=("purchases",)),
+    ), name_zh="大客户价值", description="Revenue ranking (A/B/C, the 80/20 share) and the weighted value composite with each component.", inputs=("purchases", "customers")),
 )

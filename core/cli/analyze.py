@@ -30,7 +30,9 @@ from core.cli.inputs import IsoDateTime
 from core.cli.offline import FORMATS, read_responses, responses_csv
 from core.cli.output import print_result
 from core.cli.progress import progress
+from core.cli.grading import read_customers
 from core.cli.purchases import read_purchases
+from core.rules.customers import ID
 from core.operations import analyses, base
 from core.operations.configuration import config_of, config_version
 from core.scoring import AnswerValidationError, to_scores
@@ -60,6 +62,7 @@ def _refused(exc: AnalysisInputError):
 @click.option("--config", "config_path", type=FILE, default=None, show_default="none: --tenant", help="The configuration (YAML), with --responses.")
 @click.option("--responses", "responses_path", type=FILE, default=None, show_default="none: --tenant", help="The responses (CSV), with --config.")
 @click.option("--purchases", "purchases_path", type=FILE, default=None, show_default="none", help="loyalty, customer_value offline: the purchase records (CSV: customer_id, purchased_at, amount[, category_spend]).")
+@click.option("--customers", "customers_path", type=FILE, default=None, show_default="none", help="customer_value offline: the customers (CSV: customer_id and attribute columns) for customer.<attribute> components.")
 @click.option("--tenant", default=None, show_default="none: --config", help=TENANT_HELP + " Analyse its stored responses instead of a CSV.")
 @click.option("--version", type=VERSION, default=None, show_default="the latest", help="With --tenant: the configuration version.")
 @click.option("--from", "start", type=IsoDateTime(), default=None, help="With --tenant: collected at or after this time.")
@@ -74,12 +77,12 @@ def _refused(exc: AnalysisInputError):
 @click.option("--menu", is_flag=True, help="kano: print the services: section the classification suggests (YAML to paste).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="json: the API's shape; table: for reading.")
 @click.pass_obj
-def analyze(ctx: Context, analysis, config_path, responses_path, purchases_path, tenant, version, start, end, params, menu, fmt, **options):
+def analyze(ctx: Context, analysis, config_path, responses_path, purchases_path, customers_path, tenant, version, start, end, params, menu, fmt, **options):
     """Run the analysis ANALYSIS (`csm analyze --help` lists the options; the methods are
     those of GET /api/v1/analyses: drivers, kano, pls, loyalty_matrix, tiers,
     expectation_gap, peak_end, ahp, loyalty, customer_value)."""
-    if tenant is not None and (config_path or responses_path or purchases_path):
-        fail("give --tenant (stored responses) or --config with --responses (a CSV), not both" + ("; with --tenant the stored purchases are read" if purchases_path else ""))
+    if tenant is not None and (config_path or responses_path or purchases_path or customers_path):
+        fail("give --tenant (stored responses) or --config with --responses (a CSV), not both" + ("; with --tenant the stored purchases and customers are read" if purchases_path or customers_path else ""))
     if tenant is None and not (config_path and responses_path):
         fail("give --config and --responses (a CSV), or --tenant (stored responses)")
     if tenant is None and (version or start or end):
@@ -91,7 +94,7 @@ def analyze(ctx: Context, analysis, config_path, responses_path, purchases_path,
     given = _given(options, params)
     try:
         if tenant is None:
-            result, config = _offline(ctx, analysis, config_path, responses_path, given, purchases_path)
+            result, config = _offline(ctx, analysis, config_path, responses_path, given, purchases_path, customers_path)
         else:
             result, config = _stored(ctx, analysis, tenant, version, start, end, given)
     except AnalysisInputError as exc:
@@ -111,13 +114,16 @@ def analyze(ctx: Context, analysis, config_path, responses_path, purchases_path,
         click.echo("\n".join(analysis_lines(result)))
 
 
-def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, given: dict, purchases_path: Path | None = None):
+def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, given: dict, purchases_path: Path | None = None, customers_path: Path | None = None):
     config = read_config(ctx, config_path)
     method = analyses.find_method(ctx.registry, list(ctx.registry.plugins), code)
     params = analyses.resolve(method, config.section("analysis"), analyses.from_text(method, given))
     if purchases_path is not None and "purchases" not in method.inputs:
         fail(f"--purchases: analysis {code!r} does not read purchases (loyalty and customer_value do)")
     purchases = read_purchases(purchases_path, require_id=False) if purchases_path is not None else None
+    if customers_path is not None and "customers" not in method.inputs:
+        fail(f"--customers: analysis {code!r} does not read customers (customer_value does)")
+    customers = read_customers(ctx, customers_path, config.section("customers"))[0].set_index(ID) if customers_path is not None else None
     csv = responses_csv(ctx, responses_path)
     with progress(len(csv.parts) + 1, f"{code} on {responses_path.name}", show=len(csv.parts) > 1) as bar:
         frame, problems, total = read_responses(csv, config.indicator_set, bar)
@@ -130,7 +136,7 @@ def _offline(ctx: Context, code: str, config_path: Path, responses_path: Path, g
                 total += exc.total
         if not problems:
             bar.stage("analysing")
-            result = analyses.apply(method, frame, config.indicator_set, params, purchases)
+            result = analyses.apply(method, frame, config.indicator_set, params, purchases, customers)
             bar.advance()
     if problems:
         fail(f"{responses_path}: {total} problem(s)", csv.describe(problems), total)

@@ -19,6 +19,33 @@ from core.rules.customers import ID, period_label
 FORMATS = click.Choice(["json", "table"])
 
 
+def read_customers(ctx: Context, path: Path, model):
+    """A CSV of customers (customer_id and one column per attribute), with its
+    ``split_csv`` view; checked and typed by the customers section ``model`` when there
+    is one, else as text. Exit 2 with every problem by line otherwise."""
+    name = str(path)
+    csv = split_csv(path.read_bytes(), ctx.settings["MAX_BATCH"])
+    if csv.ragged:
+        fail(f"{name}: {len(csv.ragged)} row(s) with more or fewer fields than the header", csv.ragged)
+    frames = []
+    for i, part in enumerate(csv.parts):
+        try:
+            frame = read_csv(part, max_columns=MAX_ATTRIBUTES + 1, what="customers", columns_hint="customer_id and the attributes")
+        except BatchError as exc:
+            fail(f"{name}: {exc.total} problem(s)", csv.describe([(csv.row_of(i, e.row), e.field, e.message) for e in exc.errors]), exc.total)
+        csv.parsed(i, len(frame))
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if model is None:
+        if ID not in frame.columns:
+            fail(f"{name}: no {ID} column (customer_id and the attributes)")
+        return frame, csv
+    typed, errors = model.check(frame)
+    if errors:
+        fail(f"{name}: {len(errors)} problem(s)", csv.describe([(e.row, e.field, e.message) for e in errors]))
+    return typed, csv
+
+
 @click.command("grade", short_help="Grade a CSV of customers offline (no database).")
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The configuration (YAML) with a customers section.")
 @click.option("--customers", "customers_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The customers (CSV): customer_id and one column per attribute.")
@@ -37,21 +64,7 @@ def grade_cmd(ctx: Context, config_path: Path, customers_path: Path, period: str
     except ValueError as exc:
         fail(f"--period: {exc} ({model.grading.reevaluate} periods)")
     name = str(customers_path)
-    csv = split_csv(customers_path.read_bytes(), ctx.settings["MAX_BATCH"])
-    if csv.ragged:
-        fail(f"{name}: {len(csv.ragged)} row(s) with more or fewer fields than the header", csv.ragged)
-    frames = []
-    for i, part in enumerate(csv.parts):
-        try:
-            frame = read_csv(part, max_columns=MAX_ATTRIBUTES + 1, what="customers", columns_hint="customer_id and the attributes")
-        except BatchError as exc:
-            fail(f"{name}: {exc.total} problem(s)", csv.describe([(csv.row_of(i, e.row), e.field, e.message) for e in exc.errors]), exc.total)
-        csv.parsed(i, len(frame))
-        frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    typed, errors = model.check(frame)
-    if errors:
-        fail(f"{name}: {len(errors)} problem(s)", csv.describe([(e.row, e.field, e.message) for e in errors]))
+    typed, csv = read_customers(ctx, customers_path, model)
     result = model.grade(typed)
     if result.errors:
         fail(f"{name}: {len(result.errors)} customer(s) cannot be graded", csv.describe([(e.row, e.field, e.message) for e in result.errors]))

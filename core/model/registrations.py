@@ -157,7 +157,7 @@ class EventType:
 
 
 # What an analysis method may need besides the responses (``AnalysisMethod.inputs``).
-ANALYSIS_INPUTS = ("purchases",)
+ANALYSIS_INPUTS = ("purchases", "customers")
 
 
 @dataclass(frozen=True)
@@ -169,9 +169,11 @@ class AnalysisMethod:
     under and the resolved parameters, and returns a JSON-ready dict. ``params`` describes
     the parameters it accepts; ``resolve_params`` checks a request against it.
 
-    ``inputs`` names the data it needs besides the responses: ``purchases`` (the purchase
-    records, a frame of customer_id, purchased_at, amount, category_spend) is passed as a
-    fourth argument, from the store or an offline file.
+    ``inputs`` names the data it needs besides the responses, each passed as one more
+    argument in the order named, from the store or an offline file: ``purchases`` (the
+    purchase records, a frame of customer_id, purchased_at, amount, category_spend) and
+    ``customers`` (the customers' attributes, a frame indexed by customer_id with one
+    column per attribute; empty when none are stored or given).
     """
 
     code: str

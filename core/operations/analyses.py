@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.analysis.errors import AnalysisInputError
 from core.analysis.settings import AnalysisSettings
-from core.db.repositories import AnswerBlockRepository, PurchaseRepository
+from core.db.repositories import AnswerBlockRepository, CustomerRepository, PurchaseRepository
 from core.model import AnalysisMethod, IndicatorSet, ModelError
 from core.operations.base import NotFound, NothingToUse
 from core.operations.configuration import config_of, config_version
@@ -121,21 +121,21 @@ def resolve(method: AnalysisMethod, settings: AnalysisSettings | None, given: Ma
         raise AnalysisInputError(str(exc.path[-1]) if exc.path else method.code, exc.message) from None
 
 
-def apply(method: AnalysisMethod, frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame | None = None) -> dict:
+def apply(method: AnalysisMethod, frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame | None = None, customers: pd.DataFrame | None = None) -> dict:
     """Run ``method``; numerical failures on degenerate data (a singular matrix, no
     variance) are refused as input the method cannot analyse, never a server error.
     Questions the frame has no column for (a CSV without them) are blank, as the store
-    reads them. A method that declares ``inputs=("purchases",)`` gets ``purchases`` (a
-    frame of customer_id, purchased_at, amount, category_spend) as its fourth argument;
-    without them it is refused, naming ``purchases``."""
+    reads them. The inputs a method declares (``AnalysisMethod.inputs``) follow the
+    parameters, in the order declared: ``purchases`` (a frame of customer_id,
+    purchased_at, amount, category_spend), refused naming ``purchases`` when there are
+    none, and ``customers`` (attributes by customer_id), empty when there are none."""
     absent = [q.code for q in iset.questions if q.code not in frame.columns]
     if absent:
         frame = frame.assign(**dict.fromkeys(absent, None))
-    extra = ()
-    if "purchases" in method.inputs:
-        if purchases is None:
-            raise AnalysisInputError("purchases", f"analysis {method.code!r} reads purchase records: store them (POST /api/v1/purchases) or give a file (csm analyze --purchases P.csv)")
-        extra = (purchases,)
+    if "purchases" in method.inputs and purchases is None:
+        raise AnalysisInputError("purchases", f"analysis {method.code!r} reads purchase records: store them (POST /api/v1/purchases) or give a file (csm analyze --purchases P.csv)")
+    given = {"purchases": purchases, "customers": customers if customers is not None else pd.DataFrame(index=pd.Index([], dtype=object, name="customer_id"))}
+    extra = tuple(given[name] for name in method.inputs)
     try:
         return json_ready(method.function(frame, iset, params, *extra))
     except np.linalg.LinAlgError as exc:
@@ -184,4 +184,13 @@ def run(
     blocks = AnswerBlockRepository(session).payloads(tenant_id, stored.version, start, end)
     frame = answer_frame(blocks, config.indicator_set, start, end)
     purchases = PurchaseRepository(session).frame(tenant_id, start, end) if "purchases" in method.inputs else None
-    return {"version": stored.version, "responses": len(frame), **apply(method, frame, config.indicator_set, params, purchases)}
+    customers = customer_attributes(session, tenant_id) if "customers" in method.inputs else None
+    return {"version": stored.version, "responses": len(frame), **apply(method, frame, config.indicator_set, params, purchases, customers)}
+
+
+def customer_attributes(session: Session, tenant_id: int) -> pd.DataFrame:
+    """The stored customers' attributes: one row per customer (indexed by customer_id),
+    one column per attribute."""
+    stored = CustomerRepository(session).list_page(tenant_id, None)
+    index = pd.Index([c.customer_id for c in stored], dtype=object, name="customer_id")
+    return pd.DataFrame.from_records([c.attributes for c in stored], index=index) if stored else pd.DataFrame(index=index)

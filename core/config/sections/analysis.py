@@ -16,7 +16,7 @@ analysis:
     weights: {recency: 1, frequency: 1, share_of_wallet: 1, lifetime: 1}
     composite: {transactional: 0.5, emotional: 0.5}
   customer_value:
-    components: {loyalty: loyalty, stability: stability, referrals: refer}  # name: loyalty | stability | a question
+    components: {loyalty: loyalty, stability: stability, referrals: refer}  # name: loyalty | stability | a question | customer.<attribute>
     weights: {revenue: 2, loyalty: 1, stability: 1, referrals: 1}
     cutoffs: [0.8, 0.95]                      # cumulative revenue shares closing A and B
     top_n: 50
@@ -38,7 +38,7 @@ from core.analysis.errors import AnalysisInputError
 from core.analysis.importance import METHODS
 from core.analysis.ipa import SPLITS
 from core.analysis.loyalty import COMPONENTS as LOYALTY_COMPONENTS
-from core.analysis.purchase_methods import SOURCES
+from core.analysis.purchase_methods import ATTRIBUTE, SOURCES
 from core.analysis.pls import SCHEMES, Model
 from core.analysis.settings import AnalysisSettings
 from core.analysis.significance import DEFAULT_MIN_N
@@ -156,11 +156,19 @@ def _purchase_issues(context: SectionContext, data: dict, scored: set[str]) -> l
             issues.append(context.issue(("analysis", "loyalty", "emotional", i), f"{code!r} is not a scored question of the indicator set"))
     value = data.get("customer_value") or {}
     components = value.get("components", {})
+    # With a customers section (built before this one, CORE_SECTIONS' order) a
+    # customer.<attribute> source must be one of its numeric attributes; without one the
+    # stored customers' attributes are checked when the analysis runs.
+    model = context.built.get("customers")
+    attributes = None if model is None else {a.name for a in model.attributes.values() if a.type in ("number", "integer")}
     for name, source in components.items():
         if name == "revenue":
             issues.append(context.issue(("analysis", "customer_value", "components", name), "revenue is always a component (from the purchases); name the others"))
+        elif source.startswith(ATTRIBUTE):
+            if attributes is not None and source[len(ATTRIBUTE):] not in attributes:
+                issues.append(context.issue(("analysis", "customer_value", "components", name), f"{source!r}: the customers section declares no numeric attribute {source[len(ATTRIBUTE):]!r} (numeric: {', '.join(sorted(attributes)) or 'none'})"))
         elif source not in SOURCES and source not in scored:
-            issues.append(context.issue(("analysis", "customer_value", "components", name), f"{source!r} is not loyalty, stability or a scored question of the indicator set"))
+            issues.append(context.issue(("analysis", "customer_value", "components", name), f"{source!r} is not loyalty, stability, customer.<attribute> or a scored question of the indicator set"))
     for name in value.get("weights", {}):
         if name != "revenue" and name not in components:
             issues.append(context.issue(("analysis", "customer_value", "weights", name), f"no such component; components: revenue{''.join(', ' + c for c in components)}"))
