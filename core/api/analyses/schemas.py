@@ -13,6 +13,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 from core.analysis.drivers import MAX_BOOTSTRAP
 from core.analysis.methods import ANALYSIS_METHODS
 from core.api.common import MAX_ID, JsonShape, UtcDateTime
+from core.model.registrations import ANALYSIS_INPUTS
 
 # Bounds of the numeric parameters a query may give (the section's own bounds).
 INT_BOUNDS = {"bootstrap": (0, MAX_BOOTSTRAP), "seed": (0, 2**32 - 1), "min_n": (1, 10**9), "samples": (1, 100_000), "top_n": (1, 10**9)}
@@ -71,7 +72,7 @@ class MethodSchema(JsonShape):
     name_zh = fields.String()
     description = fields.String()
     params = fields.List(fields.Nested(AnalysisParamSchema))
-    inputs = fields.List(fields.String(validate=validate.OneOf(["responses", "purchases"])), metadata={"description": "The stored data the method reads: `responses`, and `purchases` for loyalty and customer value (POST /purchases)."})
+    inputs = fields.List(fields.String(validate=validate.OneOf(["responses", *ANALYSIS_INPUTS])), metadata={"description": "The stored data the method reads: `responses`; `purchases` for loyalty and customer value (POST /purchases); `customers` for customer value's `customer.<attribute>` components (POST /customers)."})
     plugin = fields.String(metadata={"description": "The plugin registering the method (`core` for the core's own)."})
 
 
