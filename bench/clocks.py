@@ -29,12 +29,15 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from core.alerts import CaseEvent, CaseSnapshot  # noqa: E402
 from core.alerts.commitments import commitment_alerts  # noqa: E402
 from core.commitments import CaseLog, evaluate  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.operations.cases import SWEEP_CHUNK  # noqa: E402
+
+from common import machine, print_machine, write_results  # noqa: E402
 
 CONFIG = """version: 1
 scales:
@@ -125,6 +128,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args(argv)
+    info = machine()
+    print_machine(info)
     rng = np.random.default_rng(args.seed)
     config = load_config(CONFIG, "bench.yaml")
     dish, reply = config.section("commitments")
@@ -154,6 +159,9 @@ def main(argv=None) -> int:
     print(f"(d) sweep of (a), {SWEEP_CHUNK:,} per call:       {t_sweep:7.3f} s  {t_sweep / n * 1e6:6.2f} µs per case ({alerts:,} alerts)")
     rates = e_dish.on_time_rates()["first_dish"]
     print(f"on time (a): {rates['rate']:.3f} of n = {rates['n']:,}; cases with a figure: {len(cases):,}")
+    figures = {"restaurant_ladder": t_dish, "reply_on_calendar": t_reply, "json_figures": t_json, "sweep": t_sweep}
+    write_results("clocks", {"benchmark": "clocks", "machine": info, "cases": n, "alerts": alerts,
+                             "results": {k: {"seconds": round(v, 4), "us_per_case": round(v / n * 1e6, 3)} for k, v in figures.items()}})
     return 0
 
 

@@ -21,9 +21,11 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from core.app import create_app  # noqa: E402
 from core.db import upgrade  # noqa: E402
+from common import machine, print_machine, write_results  # noqa: E402
 
 MiB = 1 << 20
 OPERATOR = "bench-operator"
@@ -91,6 +93,9 @@ def main() -> None:
     parser.add_argument("--mib", type=float, default=31, help="size of the hostile bodies, in MiB")
     parser.add_argument("--only", default="", help="run only the bodies whose label contains this text")
     args = parser.parse_args()
+    info = machine()
+    print_machine(info)
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         upgrade(url)
@@ -111,7 +116,9 @@ def main() -> None:
             tracemalloc.stop()
             message = (response.json or {}).get("message", "")[:70]
             print(f"{label:40} {len(body) / MiB:7.1f} MiB {response.status_code:>6} {peak / MiB:6.0f} MiB {peak / len(body):8.1f}x {elapsed:6.2f}s  {message}")
+            results.append({"body": label, "mib": round(len(body) / MiB, 1), "status": response.status_code, "peak_mib": round(peak / MiB, 1), "peak_per_size": round(peak / len(body), 2), "seconds": round(elapsed, 3)})
         app.extensions["csm"].engine.dispose()
+    write_results("json_body", {"benchmark": "json_body", "machine": info, "results": results})
 
 
 if __name__ == "__main__":

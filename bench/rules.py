@@ -18,13 +18,12 @@ Prints µs per record and the machine. Target: well under 10 µs per condition.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -32,11 +31,9 @@ import pandas as pd  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.rules import compile_expression, types as T  # noqa: E402
 
+from common import machine, print_machine, write_results  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.platform(terse=True)}"
 
 
 def per_record(seconds: float, n: int) -> str:
@@ -54,7 +51,8 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     n = parser.parse_args().rows
     rng = np.random.default_rng(8)
-    print(f"machine: {machine()}")
+    info = machine()
+    print_machine(info)
 
     config = load_config((ROOT / "config" / "examples" / "tobacco.yaml").read_text(encoding="utf-8"), "tobacco.yaml")
     customers, menu = config.section("customers"), config.section("services")
@@ -92,6 +90,10 @@ def main():
     rows = [{"case": {"type": t, "events": e}} for t, e in zip(cases["type"][:m], cases["events"][:m])]
     _, row_s = timed(lambda: [condition.evaluate(r) for r in rows])
     print(f"case condition, one record at a time:       {per_record(row_s, m)}")
+    figures = {"attribute_check": (check_s, n), "score_and_grade": (grade_s, n), "case_condition_columns": (case_s, n),
+               "condition_with_missing": (holed_s, n), "case_condition_one_at_a_time": (row_s, m)}
+    write_results("rules", {"benchmark": "rules", "machine": info,
+                            "results": {k: {"records": r, "seconds": round(t, 4), "us_per_record": round(t * 1e6 / r, 3)} for k, (t, r) in figures.items()}})
 
 
 if __name__ == "__main__":
