@@ -9,22 +9,11 @@ import pytest
 
 from core.config import ConfigError, build_config, load_config
 from core.rules.customers import period_label
+from tests.helpers import BASIC, EXPECTED, WORKED
 
 ROOT = Path(__file__).resolve().parent.parent
 TOBACCO = (ROOT / "config" / "examples" / "tobacco.yaml").read_text(encoding="utf-8")
 
-# contribution, compliance, capability -> 0.5 c + 0.3 k + 0.2 a, worked by hand:
-WORKED = [
-    ("A", 90, 80, 70, 83.0, "G8"),  # 45 + 24 + 14 = 83: 80 <= 83 < 90
-    ("B", 40, 40, 40, 40.0, "G4"),  # 20 + 12 + 8 = 40: a band's min is inclusive
-    ("C", 30, 50, 40, 38.0, "G3"),  # 15 + 15 + 8 = 38
-    ("D", 100, 100, 100, 100.0, "G9"),
-    ("E", 0, 0, 0, 0.0, "G1"),
-    ("F", 70, 70, 70, 70.0, "G7"),  # exactly the G7 line
-    ("G", 89.9, 90, 90, 89.95, "G8"),  # 44.95 + 27 + 18 = 89.95: not yet G9
-]
-BASIC = ["phone_order", "online_order", "delivery"]
-EXPECTED = ["business_guidance", "agreement_supply"]
 
 
 def frame(rows=WORKED):

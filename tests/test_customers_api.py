@@ -14,20 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from core.operations import customers as ops
-from tests.helpers import STORE_YAML, TOBACCO_YAML, app_session
+from tests.helpers import BASIC, EXPECTED, STORE_YAML, TOBACCO_YAML, WORKED, app_session
 
-# (id, contribution, compliance, capability, score, grade): tests/test_customers.py WORKED
-WORKED = [
-    ("A", 90, 80, 70, 83.0, "G8"),  # 45 + 24 + 14 = 83: 80 <= 83 < 90
-    ("B", 40, 40, 40, 40.0, "G4"),  # 20 + 12 + 8 = 40: a band's min is inclusive
-    ("C", 30, 50, 40, 38.0, "G3"),  # 15 + 15 + 8 = 38
-    ("D", 100, 100, 100, 100.0, "G9"),
-    ("E", 0, 0, 0, 0.0, "G1"),
-    ("F", 70, 70, 70, 70.0, "G7"),  # exactly the G7 line
-    ("G", 89.9, 90, 90, 89.95, "G8"),  # 44.95 + 27 + 18 = 89.95: not yet G9
-]
-BASIC = ["phone_order", "online_order", "delivery"]
-EXPECTED = ["business_guidance", "agreement_supply"]
+# WORKED: (id, contribution, compliance, capability, score, grade), worked by hand in tests/helpers.py
 
 
 def item(cid, c, k, a, **extra):

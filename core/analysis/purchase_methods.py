@@ -171,7 +171,7 @@ def _attribute_part(customers: pd.DataFrame, name: str, attribute: str, index: p
     return _percentile(numbers.reindex(index).astype(float))
 
 
-def run_customer_value(frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame, customers: pd.DataFrame | None = None) -> dict:
+def run_customer_value(frame: pd.DataFrame, iset: IndicatorSet, params: dict, purchases: pd.DataFrame, customers: pd.DataFrame) -> dict:
     sources = params.get("components") or {}
     if not isinstance(sources, dict):
         raise AnalysisInputError("components", "must be a map of component name to its source (loyalty, stability, a question code or customer.<attribute>)")
@@ -193,7 +193,7 @@ def run_customer_value(frame: pd.DataFrame, iset: IndicatorSet, params: dict, pu
             table, _ = loyalty_table(frame, iset, loyalty_params, purchases)
             parts[name] = table["loyalty"].reindex(parts.index).astype(float)
         elif source.startswith(ATTRIBUTE):
-            parts[name] = _attribute_part(customers if customers is not None else pd.DataFrame(), name, source[len(ATTRIBUTE):], parts.index)
+            parts[name] = _attribute_part(customers, name, source[len(ATTRIBUTE):], parts.index)
         elif source == "stability":
             stability = purchase_stability(purchases)
             stability.index = stability.index.astype(str)

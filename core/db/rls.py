@@ -1,4 +1,4 @@
-"""Row-level security for a tenant table, as migrations 0003..0009 wrote it out by hand.
+"""Row-level security for a tenant table, as migrations 0003..0008 wrote it out by hand.
 
 Every tenant table gets, on PostgreSQL, ENABLE and FORCE ROW LEVEL SECURITY and one
 policy for every command,
@@ -6,7 +6,7 @@ policy for every command,
     tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::integer
 
 so ``csm create-app-role`` (which grants only tables with forced row-level security)
-grants it too. Migrations from 0010 on call ``enable_tenant_rls`` instead of repeating
+grants it too. Migrations from 0009 on call ``enable_tenant_rls`` instead of repeating
 the block. Because shipped migrations call it, what it executes is frozen: a different
 policy is a new function (and a new migration), never an edit of this one. SQLite has no
 row-level security; the repositories' tenant filter protects it there.

@@ -22,13 +22,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from core.db.rls import enable_tenant_rls
+
 revision: str = "0009_customers"
 down_revision: str | Sequence[str] | None = "0008_cases_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::integer"
-POLICY = "tenant_isolation"
 NOW = sa.text("CURRENT_TIMESTAMP")
 BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # in creation order (dropped in reverse)
@@ -93,12 +93,7 @@ def upgrade() -> None:
     )
     for name, (table, columns) in INDEXES.items():
         op.create_index(name, table, columns)
-    if op.get_bind().dialect.name != "postgresql":
-        return  # no row-level security in SQLite; the repositories' filter protects it
-    for table in TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY {POLICY} ON {table} USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})")
+    enable_tenant_rls(op, *TABLES)  # PostgreSQL only; the repositories' filter protects SQLite
 
 
 def downgrade() -> None:
